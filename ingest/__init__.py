@@ -1,0 +1,1 @@
+"""Ingestion: files and folders in, articles and chunks out, written to the knowledge base."""

@@ -1,0 +1,134 @@
+"""Sentence-aware chunking with character offsets, so a citation can quote its exact passage."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from ingest.types import Article, Chunk
+
+# Abbreviations common in Indonesian news whose period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    (
+        "kec kab kel ds prov pemkot pemkab jl jln no nomor hlm tel telp dr drs dra ir h hj kh "
+        "prof st sh se mm mh msi mpd mkes spd skm sos ssos amd bpk ibu sdr sdri yth tn ny nn "
+        "pt cv tbk rp dll dsb dkk tsb sbb yg dgn utk thn tgl mr mrs ms jr sr vs cf etc inc ltd co"
+    ).split(" ")
+)
+
+# A sentence ends at . ! ? (and any closing quotes/brackets after it) followed by whitespace.
+_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+_WORD_BEFORE = re.compile(r"([A-Za-z]+)\.?$")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans ``(start, end)`` of the sentences of ``text``, whitespace excluded.
+
+    Line breaks end sentences too. Periods after abbreviations ("Kec.", "H.", "Rp.") and
+    single letters (initials) do not.
+    """
+    spans: list[tuple[int, int]] = []
+    for para in re.finditer(r"[^\n]+", text):
+        start = para.start()
+        line = para.group()
+        cursor = 0
+        for m in _END.finditer(line):
+            end = m.end()
+            if _is_abbreviation(line[cursor : m.start() + 1]):
+                continue
+            nxt = line[end:].lstrip()
+            # "…rombongan tiba. kemudian" (lowercase next word) is most often not a new sentence.
+            if nxt and nxt[0].islower():
+                continue
+            _add_span(spans, text, start + cursor, start + end)
+            cursor = end
+        _add_span(spans, text, start + cursor, start + len(line))
+    return spans
+
+
+def _is_abbreviation(fragment: str) -> bool:
+    if not fragment.endswith("."):
+        return False
+    m = _WORD_BEFORE.search(fragment[:-1] + ".")
+    if not m:
+        return False
+    word = m.group(1)
+    return len(word) == 1 or word.lower() in _ABBREVIATIONS
+
+
+def _add_span(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+def _split_long(text: str, span: tuple[int, int], max_chars: int) -> list[tuple[int, int]]:
+    """Cut a sentence longer than ``max_chars`` at spaces (after a comma when one is near)."""
+    start, end = span
+    pieces: list[tuple[int, int]] = []
+    while end - start > max_chars:
+        window = text[start : start + max_chars]
+        cut = window.rfind(", ")
+        if cut < max_chars // 2:
+            cut = window.rfind(" ")
+        if cut <= 0:
+            cut = max_chars
+        else:
+            cut += 1
+        pieces.append((start, start + cut))
+        start += cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        pieces.append((start, end))
+    return pieces
+
+
+def chunk_spans(text: str, max_chars: int = 900, overlap_chars: int = 200) -> list[tuple[int, int]]:
+    """Group whole sentences into spans of at most ``max_chars``.
+
+    Each chunk after the first starts with the last sentences of the one before, as many as
+    fit in ``overlap_chars``, so a fact told across a boundary is whole in one chunk.
+    """
+    if max_chars < 50:
+        raise ValueError("max_chars must be at least 50")
+    sentences: list[tuple[int, int]] = []
+    for span in split_sentences(text):
+        sentences.extend(_split_long(text, span, max_chars))
+    chunks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sentences):
+        j = i
+        while j + 1 < len(sentences) and sentences[j + 1][1] - sentences[i][0] <= max_chars:
+            j += 1
+        chunks.append((sentences[i][0], sentences[j][1]))
+        if j + 1 >= len(sentences):
+            break
+        # Step back over trailing sentences that fit in the overlap, but always move forward.
+        k = j + 1
+        while k - 1 > i and sentences[j][1] - sentences[k - 1][0] <= overlap_chars:
+            k -= 1
+        i = k
+    return chunks
+
+
+def make_chunks(article: Article, max_chars: int = 900, overlap_chars: int = 200) -> list[Chunk]:
+    """The chunks of an article; ids derive from the article id, the position and the text."""
+    chunks = []
+    for index, (start, end) in enumerate(chunk_spans(article.text, max_chars, overlap_chars)):
+        piece = article.text[start:end]
+        digest = hashlib.sha1(piece.encode("utf-8")).hexdigest()[:10]
+        chunks.append(
+            Chunk(
+                chunk_id=f"{article.doc_id}#{index:04d}-{digest}",
+                doc_id=article.doc_id,
+                index=index,
+                text=piece,
+                start=start,
+                end=end,
+            )
+        )
+    return chunks

@@ -1,0 +1,97 @@
+"""Article-level metadata: what the source gives, completed by what the text says."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from typing import Any
+
+from ingest.metadata import extract_metadata
+from ingest.regions import ancestors, find_regions, normalize_region
+from ingest.types import Article
+
+# Keys the product sets itself; a source field of the same name is kept as ``src_<name>``.
+RESERVED = frozenset(
+    {
+        "doc_id", "title", "source", "line", "content_hash", "ingested_at", "chunks",
+        "chunk_index", "start", "end", "outlet_key", "date_int", "regions", "provinsi",
+        "kabkota", "kecamatan", "dates", "date_text", "reporter", "pipeline",
+    }
+)  # fmt: skip
+
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def content_hash(article: Article, pipeline: str) -> str:
+    """Changes when the article's title, text or given metadata change, or the chunking does."""
+    payload = json.dumps(
+        [article.title, article.text, article.metadata, pipeline],
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _given_date(value: Any) -> dt.date | None:
+    m = _ISO.search(str(value))
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def _given_regions(value: Any) -> list[str]:
+    names: list[str] = []
+    for part in re.split(r"[;|]", str(value)):
+        part = part.strip()
+        if not part:
+            continue
+        found = normalize_region(part)
+        names.extend(found[:1] or [part])
+        for region in find_regions(found[0] if found else part):
+            names.extend(r.name for r in ancestors(region))
+    return names
+
+
+def article_metadata(article: Article) -> dict[str, Any]:
+    """Metadata stored with the article and each of its chunks (Chroma-safe values)."""
+    given = dict(article.metadata)
+    date = _given_date(given.get("date")) if given.get("date") else None
+    found = extract_metadata(article.title, article.text, year=date.year if date else None)
+
+    meta: dict[str, Any] = {}
+    for key, value in given.items():
+        meta[f"src_{key}" if key in RESERVED else key] = value
+    meta["doc_id"] = article.doc_id
+    meta["title"] = article.title
+    meta["source"] = article.source
+    if article.line is not None:
+        meta["line"] = article.line
+
+    outlet = given.get("outlet") or found.get("outlet") or given.get("source_name")
+    if outlet:
+        meta["outlet"] = str(outlet)
+        meta["outlet_key"] = str(outlet).strip().lower()
+    if found.get("reporter"):
+        meta["reporter"] = found["reporter"]
+    if found.get("dates"):
+        meta["dates"] = list(found["dates"])
+        meta["date_text"] = found["dates"][0]
+    iso = date.isoformat() if date else found.get("date")
+    if iso:
+        meta["date"] = iso
+        meta["date_int"] = int(iso.replace("-", ""))
+
+    regions = list(found.get("regions") or [])
+    for key in ("region", "regions", "kecamatan", "kabupaten", "kota", "provinsi"):
+        if given.get(key):
+            regions.extend(_given_regions(given[key]))
+    meta["regions"] = list(dict.fromkeys(regions))
+    for level in ("provinsi", "kabkota", "kecamatan"):
+        meta[level] = list(found.get(level) or [])
+    return meta

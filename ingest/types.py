@@ -1,0 +1,69 @@
+"""The records that flow through ingestion: articles in, chunks out, a report per batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article read from a file or a jsonl line, before chunking.
+
+    ``text`` is the body (for plain text, everything after the title line); chunk offsets are
+    offsets into it. ``metadata`` holds scalar fields given by the source (jsonl fields such as
+    ``date``, ``url``, ``outlet``, ``region``; an HTML page's meta tags), never derived ones.
+    """
+
+    doc_id: str
+    title: str
+    text: str
+    source: str
+    line: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A source (file, or jsonl line) that could not be ingested, and why."""
+
+    source: str
+    line: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article; ``start``/``end`` are character offsets in ``Article.text``."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one batch did. ``ok`` is true only when nothing failed."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    failed: tuple[Failure, ...] = ()
+    chunks_written: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.deleted)} deleted, "
+            f"{len(self.failed)} failed ({self.chunks_written} chunks written "
+            f"in {self.seconds:.1f}s)"
+        )

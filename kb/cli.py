@@ -1,0 +1,227 @@
+"""The ``kb`` command: parses input, calls the Python API, prints results. No logic of its own."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kb.errors import KbError
+from kb.knowledge_base import KnowledgeBase
+from kb.settings import Settings
+from kb.types import Hit, to_jsonable
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("kb")
+
+
+def store_option(func: F) -> F:
+    return click.option(
+        "--store",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Data folder of the knowledge base (default: KB_STORE, else data/kb).",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+
+
+def open_kb(store: Path | None) -> KnowledgeBase:
+    settings = Settings.from_env(store=store)
+    _log_to_file(Path(settings.store))
+    return KnowledgeBase(settings=settings)
+
+
+def _log_to_file(folder: Path) -> None:
+    """Tracebacks go to ``<store>/kb.log``, never to the user's terminal."""
+    if any(isinstance(h, logging.FileHandler) for h in log.handlers):
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(folder / "kb.log", encoding="utf-8")
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("kb", "ingest"):
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+def emit(data: Any) -> None:
+    click.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Knowledge base of reports on public-service innovation in Indonesian districts."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Delete articles whose files under PATHS are gone.")
+@store_option
+@json_option
+def ingest(paths: tuple[Path, ...], prune: bool, store: Path | None, as_json: bool) -> None:
+    """Ingest files and folders (txt, md, html, pdf, docx, jsonl)."""
+    report = open_kb(store).ingest(paths, prune=prune, progress=not as_json)
+    if as_json:
+        emit(report)
+    else:
+        for failure in report.failed:
+            where = failure.source + (f":{failure.line}" if failure.line else "")
+            click.echo(f"failed: {where}: {failure.reason}", err=True)
+        click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", "k", default=5, show_default=True, help="Number of results.")
+@click.option("--region", default=None, help="Only articles about this region (any level).")
+@click.option("--outlet", default=None, help="Only articles from this outlet.")
+@click.option("--since", "date_from", default=None, help="Only articles dated on/after YYYY-MM-DD.")
+@click.option("--until", "date_to", default=None, help="Only articles dated on/before YYYY-MM-DD.")
+@click.option("--per-article", default=1, show_default=True, help="Passages per article (0: any).")
+@store_option
+@json_option
+def search(
+    query: str,
+    k: int,
+    region: str | None,
+    outlet: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    per_article: int,
+    store: Path | None,
+    as_json: bool,
+) -> None:
+    """Retrieve the passages that best match QUERY."""
+    filters = {
+        key: value
+        for key, value in {
+            "region": region, "outlet": outlet, "date_from": date_from, "date_to": date_to
+        }.items()
+        if value
+    }  # fmt: skip
+    hits = open_kb(store).retrieve(query, k, filters or None, per_article=per_article or None)
+    if as_json:
+        emit(hits)
+        return
+    if not hits:
+        click.echo("no passage found")
+    for n, hit in enumerate(hits, 1):
+        click.echo(_format_hit(n, hit))
+
+
+def _format_hit(n: int, hit: Hit) -> str:
+    meta = hit.metadata
+    facts = [str(meta[k]) for k in ("outlet", "date") if meta.get(k)]
+    head = f"[{n}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({hit.doc_id})"
+    if facts:
+        head += "  " + " · ".join(facts)
+    return f"{head}\n    {hit.text}\n"
+
+
+@cli.command(name="list")
+@store_option
+@json_option
+def list_(store: Path | None, as_json: bool) -> None:
+    """List the ingested articles."""
+    articles = open_kb(store).articles()
+    if as_json:
+        emit(articles)
+        return
+    for a in articles:
+        date = a.metadata.get("date") or a.metadata.get("date_text") or ""
+        click.echo(f"{a.doc_id}\t{a.chunks} chunks\t{date}\t{a.title}")
+    click.echo(f"{len(articles)} articles")
+
+
+@cli.command()
+@click.argument("doc_id")
+@store_option
+@json_option
+def show(doc_id: str, store: Path | None, as_json: bool) -> None:
+    """Show one article with its metadata."""
+    article = open_kb(store).article(doc_id)
+    if as_json:
+        emit(article)
+        return
+    click.echo(article.title)
+    for key in ("source", "outlet", "date", "date_text", "reporter", "regions", "ingested_at"):
+        value = article.metadata.get(key)
+        if value:
+            click.echo(f"{key}: {'; '.join(value) if isinstance(value, list) else value}")
+    click.echo(f"chunks: {article.chunks}\n\n{article.text}")
+
+
+@cli.command()
+@store_option
+@json_option
+def status(store: Path | None, as_json: bool) -> None:
+    """Articles, chunks, embedder and store location."""
+    info = open_kb(store).status()
+    if as_json:
+        emit(info)
+        return
+    for key, value in info.items():
+        click.echo(f"{key}: {value}")
+
+
+@cli.command()
+@click.argument("doc_id")
+@store_option
+def delete(doc_id: str, store: Path | None) -> None:
+    """Delete an article and its chunks."""
+    open_kb(store).delete(doc_id)
+    click.echo(f"deleted {doc_id}")
+
+
+@cli.command()
+@store_option
+def rebuild(store: Path | None) -> None:
+    """Re-embed every stored chunk with the configured embedder (after changing it)."""
+    count = open_kb(store).rebuild(progress=sys.stderr.isatty())
+    click.echo(f"re-embedded {count} chunks")
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default 7860).")
+@store_option
+def serve(host: str | None, port: int | None, store: Path | None) -> None:
+    """Start the chat app in the browser."""
+    from kb.ui import serve as run
+
+    run(open_kb(store), host=host, port=port)
+
+
+def main(argv: Sequence[str] | None = None, prog_name: str | None = None) -> None:
+    """Entry point: user errors print one line, unexpected ones point to the log."""
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name=prog_name,
+            standalone_mode=False,
+        )
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KbError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except Exception as e:
+        log.exception("unexpected error")
+        click.echo(f"error: {type(e).__name__}: {e} (details in the store's kb.log)", err=True)
+        sys.exit(3)

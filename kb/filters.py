@@ -1,0 +1,70 @@
+"""The product's own filter dict, turned into a Chroma ``where`` clause.
+
+Filters: ``region`` (a name at any level, or a list of names: an article matches when it
+mentions one of them or a place inside one), ``outlet``, ``doc_id`` (one or a list),
+``date_from`` / ``date_to`` (``YYYY-MM-DD``, inclusive; articles with no known date are left
+out when a date filter is on).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from kb.errors import ConfigError
+
+FILTER_KEYS = frozenset({"region", "outlet", "doc_id", "date_from", "date_to"})
+
+
+def date_int(value: str | dt.date) -> int:
+    """``2017-11-07`` -> ``20171107`` (the form dates are stored in, for range filters)."""
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip()[:10])
+        except ValueError as e:
+            raise ConfigError(f"date {value!r} is not a date: use YYYY-MM-DD") from e
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def region_candidates(name: str) -> list[str]:
+    """The stored region names a user's region filter may mean (gazetteer, then as typed)."""
+    from ingest.regions import normalize_region
+
+    typed = " ".join(name.split())
+    return list(dict.fromkeys([*normalize_region(typed), typed]))
+
+
+def to_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Chroma ``where`` for the product's filters; ``None`` when there is nothing to filter."""
+    if not filters:
+        return None
+    unknown = set(filters) - FILTER_KEYS
+    if unknown:
+        raise ConfigError(
+            f"unknown filter {sorted(unknown)[0]!r}: use {', '.join(sorted(FILTER_KEYS))}"
+        )
+    clauses: list[dict[str, Any]] = []
+    region = filters.get("region")
+    if region:
+        names: list[str] = []
+        for one in [region] if isinstance(region, str) else list(region):
+            names.extend(region_candidates(one))
+        ors = [{"regions": {"$contains": n}} for n in dict.fromkeys(names)]
+        clauses.append(ors[0] if len(ors) == 1 else {"$or": ors})
+    outlet = filters.get("outlet")
+    if outlet:
+        clauses.append({"outlet_key": str(outlet).strip().lower()})
+    doc_id = filters.get("doc_id")
+    if doc_id:
+        ids = [doc_id] if isinstance(doc_id, str) else list(doc_id)
+        clauses.append({"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}})
+    if filters.get("date_from"):
+        clauses.append({"date_int": {"$gte": date_int(filters["date_from"])}})
+    if filters.get("date_to"):
+        clauses.append({"date_int": {"$lte": date_int(filters["date_to"])}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -1,0 +1,295 @@
+"""``KnowledgeBase``: ingest, retrieve, list, delete, rebuild — the product's Python API."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from ingest.types import Article, IngestReport
+from kb.embeddings import NamedEmbeddings, get_embedder
+from kb.errors import KbError, NotFoundError, StoreLockedError
+from kb.filters import to_where
+from kb.settings import Settings
+from kb.store import Store, make_client
+from kb.types import ArticleInfo, Hit
+
+log = logging.getLogger(__name__)
+
+
+class KnowledgeBase:
+    """A knowledge base of articles in a Chroma store.
+
+    >>> kb = KnowledgeBase(store="data/kb")                      # doctest: +SKIP
+    >>> report = kb.ingest(["reports/", "new.jsonl"])            # doctest: +SKIP
+    >>> hits = kb.retrieve("Kecamatan mana yang buka layanan Jumat malam?", k=5,
+    ...                    filters={"region": "Tangerang Selatan"})  # doctest: +SKIP
+
+    Args:
+        store: the data folder (``KB_STORE``); defaults to the settings' value.
+        settings: all other settings; defaults to ``Settings.from_env()``.
+        embedder: an ``Embeddings`` to use instead of the one the settings name. To be
+            recorded in the store it needs a ``name`` attribute (``NamedEmbeddings`` has one).
+    """
+
+    def __init__(
+        self,
+        store: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        embedder: NamedEmbeddings | Any | None = None,
+    ) -> None:
+        base = settings or Settings.from_env()
+        self.settings = base.with_overrides(store=store)
+        self.embedder = embedder or get_embedder(
+            self.settings.embedding_model, self.settings.embedding_batch_size
+        )
+        self._store: Store | None = None
+
+    @property
+    def embedder_name(self) -> str:
+        return str(getattr(self.embedder, "name", type(self.embedder).__name__))
+
+    @property
+    def store(self) -> Store:
+        """The Chroma store, opened on first use (checks which embedder built it)."""
+        if self._store is None:
+            client = make_client(self.settings.store, self.settings.chroma_url)
+            self._store = Store(client, self.settings.collection, self.embedder_name)
+        return self._store
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's write lock: one writer at a time per store."""
+        folder = Path(self.settings.store)
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(folder / ".write.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise StoreLockedError(
+                f"another process is writing to the store {folder} (an ingest, delete or "
+                "rebuild): wait for it to finish, then try again"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def ingest(
+        self, paths: Iterable[str | Path], *, prune: bool = False, progress: bool = False
+    ) -> IngestReport:
+        """Ingest files and folders (txt, md, html, pdf, docx, jsonl), incrementally.
+
+        Args:
+            paths: files and folders (searched recursively).
+            prune: also delete the articles whose files were under the given folders and are
+                gone now.
+            progress: show a progress bar on a terminal.
+
+        Returns:
+            The batch's ``IngestReport``; ``report.ok`` is false when any source failed.
+
+        Raises:
+            StoreLockedError: another process is writing to the store.
+        """
+        from ingest.pipeline import collect
+
+        given = [Path(p) for p in paths]
+        articles, failures = collect(given)
+        roots = [p for p in given if p.is_dir()] if prune else []
+        return self.ingest_articles(
+            articles, failures=failures, prune_roots=roots, progress=progress
+        )
+
+    def ingest_articles(
+        self,
+        articles: Sequence[Article],
+        *,
+        failures: Sequence[Any] = (),
+        prune_roots: Sequence[Path] = (),
+        progress: bool = False,
+    ) -> IngestReport:
+        """Ingest articles already loaded (the samples, or a caller's own)."""
+        from ingest.pipeline import ChunkingOptions, ingest_articles
+
+        chunking = ChunkingOptions(self.settings.chunk_chars, self.settings.chunk_overlap_chars)
+        with self.writing():
+            return ingest_articles(
+                self.store,
+                self.embedder,
+                articles,
+                failures=failures,
+                chunking=chunking,
+                batch_chunks=max(self.settings.embedding_batch_size * 4, 16),
+                prune_roots=prune_roots,
+                progress=progress,
+            )
+
+    def load_samples(self) -> IngestReport:
+        """Ingest the sample articles that ship with the product (marked ``sample``)."""
+        return self.ingest([sample_path()])
+
+    def delete(self, doc_id: str) -> None:
+        """Delete an article and its chunks. Raises ``NotFoundError`` if it is not stored."""
+        with self.writing():
+            if self.store.get_article(doc_id) is None:
+                raise NotFoundError(f"no article {doc_id!r} in the store: see 'kb list'")
+            self.store.delete_articles([doc_id])
+
+    def rebuild(self, progress: bool = False) -> int:
+        """Re-embed every stored chunk with the configured embedder; returns the chunk count."""
+        with self.writing():
+            client = make_client(self.settings.store, self.settings.chroma_url)
+            store = Store(client, self.settings.collection, self.embedder_name, check=False)
+            chunks = [chunk for chunk, _ in store.iter_chunks()]
+            titles = {c.chunk_id: str(c.metadata.get("title") or "") for c in chunks}
+            inputs = [
+                f"{titles[c.chunk_id]}\n{c.text}" if titles[c.chunk_id] else c.text for c in chunks
+            ]
+            vectors: list[list[float]] = []
+            step = max(self.settings.embedding_batch_size * 4, 16)
+            bar = None
+            if progress:
+                from tqdm import tqdm
+
+                bar = tqdm(total=len(inputs), unit="chunk", desc="re-embedding")
+            for i in range(0, len(inputs), step):
+                vectors.extend(self.embedder.embed_documents(inputs[i : i + step]))
+                if bar is not None:
+                    bar.update(len(inputs[i : i + step]))
+            if bar is not None:
+                bar.close()
+            # Every vector is computed before the old collection is dropped.
+            store.reset_chunks(self.embedder_name)
+            step = 1000
+            for i in range(0, len(chunks), step):
+                part = chunks[i : i + step]
+                store.chunks.add(
+                    ids=[c.chunk_id for c in part],
+                    documents=[c.text for c in part],
+                    metadatas=[c.metadata for c in part],
+                    embeddings=vectors[i : i + step],
+                )
+            self._store = store
+            return len(chunks)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def retrieve(
+        self,
+        query: str,
+        k: int = 5,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        per_article: int | None = 1,
+    ) -> list[Hit]:
+        """The passages that best answer ``query``, best first.
+
+        Args:
+            query: a question or keywords, in Indonesian or English.
+            k: how many hits.
+            filters: ``region``, ``outlet``, ``doc_id``, ``date_from``, ``date_to`` (see
+                ``kb.filters``).
+            per_article: at most this many passages of one article (``None``: no limit).
+
+        Raises:
+            KbError: an empty query or an unknown filter.
+        """
+        query = " ".join(str(query).split())
+        if not query:
+            raise KbError("the question is empty: type a question or some keywords")
+        if k <= 0:
+            return []
+        where = to_where(filters)
+        vector = self.embedder.embed_query(query)
+        fetch = k * 4 if per_article else k
+        hits: list[Hit] = []
+        per_doc: dict[str, int] = {}
+        for chunk in self.store.query(vector, fetch, where):
+            doc_id = str(chunk.metadata.get("doc_id", ""))
+            if per_article and per_doc.get(doc_id, 0) >= per_article:
+                continue
+            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+            hits.append(
+                _hit(chunk.chunk_id, chunk.text, chunk.metadata, 1.0 - (chunk.distance or 0.0))
+            )
+            if len(hits) == k:
+                break
+        return hits
+
+    def articles(self) -> list[ArticleInfo]:
+        """Every ingested article (without its text), sorted by title."""
+        infos = [_info(r.doc_id, r.metadata) for r in self.store.iter_articles()]
+        return sorted(infos, key=lambda a: (a.title.lower(), a.doc_id))
+
+    def article(self, doc_id: str) -> ArticleInfo:
+        """One article with its full text. Raises ``NotFoundError``."""
+        record = self.store.get_article(doc_id)
+        if record is None:
+            raise NotFoundError(f"no article {doc_id!r} in the store: see 'kb list'")
+        return _info(doc_id, record.metadata, record.text)
+
+    def status(self) -> dict[str, Any]:
+        """Counts and where things are, for ``kb status``."""
+        store = self.store
+        return {
+            "store": str(Path(self.settings.store).resolve()),
+            "chroma": self.settings.chroma_url or "embedded",
+            "collection": self.settings.collection,
+            "embedder": self.embedder_name,
+            "built_with": store.built_with,
+            "articles": store.count_articles(),
+            "chunks": store.count_chunks(),
+        }
+
+
+def _hit(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Hit:
+    return Hit(
+        doc_id=str(meta.get("doc_id", "")),
+        chunk_id=chunk_id,
+        title=str(meta.get("title", "")),
+        text=text,
+        score=float(score),
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", len(text))),
+        metadata=meta,
+    )
+
+
+def _info(doc_id: str, meta: dict[str, Any], text: str = "") -> ArticleInfo:
+    return ArticleInfo(
+        doc_id=doc_id,
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        chunks=int(meta.get("chunks", 0)),
+        ingested_at=str(meta.get("ingested_at", "")),
+        metadata=meta,
+        text=text,
+    )
+
+
+def sample_path() -> Path:
+    """The bundled sample articles (a jsonl file inside the package)."""
+    return Path(str(resources.files("kb") / "samples" / "samples.jsonl"))
+
+
+@functools.lru_cache(maxsize=1)
+def default_kb() -> KnowledgeBase:
+    """The knowledge base the settings describe, opened once per process."""
+    return KnowledgeBase()
+
+
+def retrieve(
+    query: str, k: int = 5, filters: Mapping[str, Any] | None = None, *, per_article: int | None = 1
+) -> list[Hit]:
+    """``KnowledgeBase().retrieve`` on the knowledge base the ``KB_*`` settings describe."""
+    return default_kb().retrieve(query, k, filters, per_article=per_article)

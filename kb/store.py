@@ -1,0 +1,280 @@
+"""The Chroma store: one collection of chunks (with vectors), one of articles (the registry).
+
+Chroma is the single source of truth. ``<name>_chunks`` holds every chunk with its vector,
+text and metadata; ``<name>_articles`` holds one record per article (full text, metadata,
+content hash, chunk count) and is written *after* the article's chunks, so an article whose
+record is missing or carries an old hash is re-written on the next ingest.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from kb.errors import ConfigError, EmbedderMismatchError, KbError
+
+# Chroma reads this before it starts its telemetry client: users may be offline, and
+# government data stays on their machines.
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+log = logging.getLogger(__name__)
+
+EMBEDDER_KEY = "embedder"
+# The article registry needs no real vectors: each record carries this placeholder.
+_REGISTRY_VECTOR = [1.0]
+_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+    distance: float | None = None
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    doc_id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+def make_client(store: Path, chroma_url: str = "") -> Any:
+    """An embedded client under ``store/chroma``, or an HTTP client for a ``chroma run`` server."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if chroma_url:
+        url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+        if not url.hostname:
+            raise ConfigError(f"KB_CHROMA_URL={chroma_url!r} has no host: use http://HOST:PORT")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as e:
+            raise KbError(
+                f"cannot reach the Chroma server at {chroma_url}: {e}. Start it with "
+                "'chroma run --path DIR --port PORT' or unset KB_CHROMA_URL."
+            ) from e
+    path = Path(store) / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class Store:
+    """Chunks and articles of one knowledge base in Chroma.
+
+    Args:
+        client: a Chroma client (see ``make_client``).
+        name: the collection name prefix.
+        embedder_name: the name of the embedder that computes the vectors; opening a store
+            built by another embedder raises ``EmbedderMismatchError`` unless ``check`` is off.
+    """
+
+    def __init__(self, client: Any, name: str, embedder_name: str, *, check: bool = True) -> None:
+        self.client = client
+        self.name = name
+        self.embedder_name = embedder_name
+        self.chunks = client.get_or_create_collection(
+            f"{name}_chunks",
+            metadata={EMBEDDER_KEY: embedder_name},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        self.articles = client.get_or_create_collection(f"{name}_articles", embedding_function=None)
+        built_with = self.built_with
+        if built_with != embedder_name:
+            if self.chunks.count() == 0:
+                self.set_embedder(embedder_name)
+            elif check:
+                raise EmbedderMismatchError(
+                    f"this store was built with the embedder {built_with!r}, but "
+                    f"{embedder_name!r} is configured. Run 'kb rebuild' to re-embed it with "
+                    f"{embedder_name!r}, or set KB_EMBEDDING_MODEL back."
+                )
+
+    @property
+    def built_with(self) -> str | None:
+        meta = self.chunks.metadata or {}
+        value = meta.get(EMBEDDER_KEY)
+        return str(value) if value is not None else None
+
+    def set_embedder(self, embedder_name: str) -> None:
+        meta = dict(self.chunks.metadata or {})
+        meta[EMBEDDER_KEY] = embedder_name
+        meta.pop("hnsw:space", None)
+        self.chunks.modify(metadata=meta)
+        self.embedder_name = embedder_name
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def count_chunks(self) -> int:
+        return int(self.chunks.count())
+
+    def count_articles(self) -> int:
+        return int(self.articles.count())
+
+    def article_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """``doc_id -> content hash`` of the registered articles among ``doc_ids``."""
+        found: dict[str, str] = {}
+        ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(ids), _PAGE):
+            got = self.articles.get(ids=ids[i : i + _PAGE], include=["metadatas"])
+            for doc_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                found[doc_id] = str((meta or {}).get("content_hash", ""))
+        return found
+
+    def get_article(self, doc_id: str) -> StoredArticle | None:
+        got = self.articles.get(ids=[doc_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        return StoredArticle(
+            doc_id, (got["documents"] or [""])[0], dict((got["metadatas"] or [{}])[0])
+        )
+
+    def iter_articles(self, include_text: bool = False) -> Iterator[StoredArticle]:
+        include = ["metadatas", "documents"] if include_text else ["metadatas"]
+        offset = 0
+        while True:
+            got = self.articles.get(include=include, limit=_PAGE, offset=offset)
+            if not got["ids"]:
+                return
+            docs = got.get("documents") or [""] * len(got["ids"])
+            for doc_id, text, meta in zip(got["ids"], docs, got["metadatas"] or [], strict=True):
+                yield StoredArticle(doc_id, text or "", dict(meta or {}))
+            offset += len(got["ids"])
+
+    def iter_chunks(self, include_embeddings: bool = False) -> Iterator[tuple[StoredChunk, Any]]:
+        include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
+        offset = 0
+        while True:
+            got = self.chunks.get(include=include, limit=_PAGE, offset=offset)
+            if not got["ids"]:
+                return
+            vectors = got.get("embeddings")
+            for n, chunk_id in enumerate(got["ids"]):
+                chunk = StoredChunk(
+                    chunk_id, (got["documents"] or [])[n], dict((got["metadatas"] or [])[n] or {})
+                )
+                yield chunk, (vectors[n] if vectors is not None else None)
+            offset += len(got["ids"])
+
+    def query(
+        self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
+    ) -> list[StoredChunk]:
+        """The ``n`` chunks nearest to ``vector`` (cosine distance), optionally filtered."""
+        total = self.count_chunks()
+        if total == 0 or n <= 0:
+            return []
+        got = self.chunks.query(
+            query_embeddings=[list(vector)],
+            n_results=min(n, total),
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        ids = got["ids"][0]
+        docs = (got["documents"] or [[]])[0]
+        metas = (got["metadatas"] or [[]])[0]
+        dists = (got["distances"] or [[]])[0]
+        return [
+            StoredChunk(i, d, dict(m or {}), float(dist))
+            for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)
+        ]
+
+    # -- writing (callers hold the store's write lock) ----------------------------------
+
+    def write_articles(
+        self,
+        records: Sequence[StoredArticle],
+        chunk_ids: Sequence[str],
+        chunk_texts: Sequence[str],
+        chunk_metadatas: Sequence[dict[str, Any]],
+        vectors: Sequence[Sequence[float]],
+    ) -> None:
+        """Replace the given articles: old chunks out, new chunks in, registry record last."""
+        doc_ids = [r.doc_id for r in records]
+        if not doc_ids:
+            return
+        self.chunks.delete(where=_doc_where(doc_ids))
+        step = self._max_batch()
+        for i in range(0, len(chunk_ids), step):
+            self.chunks.add(
+                ids=list(chunk_ids[i : i + step]),
+                documents=list(chunk_texts[i : i + step]),
+                metadatas=[_clean(m) for m in chunk_metadatas[i : i + step]],
+                embeddings=[list(v) for v in vectors[i : i + step]],
+            )
+        for i in range(0, len(records), step):
+            part = records[i : i + step]
+            self.articles.upsert(
+                ids=[r.doc_id for r in part],
+                documents=[r.text for r in part],
+                metadatas=[_clean(r.metadata) for r in part],
+                embeddings=[_REGISTRY_VECTOR for _ in part],
+            )
+
+    def delete_articles(self, doc_ids: Sequence[str]) -> None:
+        """Registry record first (the article stops counting as ingested), then its chunks."""
+        ids = list(doc_ids)
+        if not ids:
+            return
+        self.articles.delete(ids=ids)
+        self.chunks.delete(where=_doc_where(ids))
+
+    def replace_vectors(self, chunk_ids: Sequence[str], vectors: Sequence[Sequence[float]]) -> None:
+        step = self._max_batch()
+        for i in range(0, len(chunk_ids), step):
+            self.chunks.update(
+                ids=list(chunk_ids[i : i + step]),
+                embeddings=[list(v) for v in vectors[i : i + step]],
+            )
+
+    def reset_chunks(self, embedder_name: str) -> None:
+        """Drop the chunk collection and create it anew, recorded as built by ``embedder_name``."""
+        self.client.delete_collection(f"{self.name}_chunks")
+        self.chunks = self.client.get_or_create_collection(
+            f"{self.name}_chunks",
+            metadata={EMBEDDER_KEY: embedder_name},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        self.embedder_name = embedder_name
+
+    def _max_batch(self) -> int:
+        try:
+            return max(1, min(int(self.client.get_max_batch_size()), 5000))
+        except Exception:
+            return 1000
+
+
+def _doc_where(doc_ids: Sequence[str]) -> dict[str, Any]:
+    ids = list(doc_ids)
+    return {"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}}
+
+
+def _clean(meta: dict[str, Any]) -> dict[str, Any]:
+    """Chroma metadata: scalars and non-empty lists of one scalar type; no None."""
+    out: dict[str, Any] = {}
+    for key, value in meta.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            items = [v for v in value if isinstance(v, (str, int, float, bool))]
+            if items and len({type(v) for v in items}) == 1:
+                out[key] = list(items)
+        elif isinstance(value, (str, int, float, bool)):
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out

