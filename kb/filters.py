@@ -9,7 +9,7 @@ out when a date filter is on).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kb.errors import ConfigError
@@ -68,3 +68,39 @@ def to_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def matcher(filters: Mapping[str, Any] | None) -> Callable[[Mapping[str, Any]], bool] | None:
+    """The same filters as ``to_where``, as a predicate on chunk metadata (the keyword leg)."""
+    if not filters:
+        return None
+    to_where(filters)  # validates keys and dates
+    regions: set[str] = set()
+    region = filters.get("region")
+    if region:
+        for one in [region] if isinstance(region, str) else list(region):
+            regions.update(region_candidates(one))
+    outlet = str(filters.get("outlet") or "").strip().lower()
+    doc_id = filters.get("doc_id")
+    doc_ids = set([doc_id] if isinstance(doc_id, str) else list(doc_id or []))
+    low = date_int(filters["date_from"]) if filters.get("date_from") else None
+    high = date_int(filters["date_to"]) if filters.get("date_to") else None
+
+    def match(meta: Mapping[str, Any]) -> bool:
+        if regions and not regions.intersection(meta.get("regions") or ()):
+            return False
+        if outlet and meta.get("outlet_key") != outlet:
+            return False
+        if doc_ids and meta.get("doc_id") not in doc_ids:
+            return False
+        if low is not None or high is not None:
+            day = meta.get("date_int")
+            if day is None:
+                return False
+            if low is not None and day < low:
+                return False
+            if high is not None and day > high:
+                return False
+        return True
+
+    return match

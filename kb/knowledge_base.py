@@ -15,7 +15,7 @@ from filelock import FileLock, Timeout
 from ingest.types import Article, IngestReport
 from kb.embeddings import NamedEmbeddings, get_embedder
 from kb.errors import KbError, NotFoundError, StoreLockedError
-from kb.filters import to_where
+from kb.retrieval import HybridRetriever, Mode
 from kb.settings import Settings
 from kb.store import Store, make_client
 from kb.types import ArticleInfo, Hit
@@ -51,6 +51,7 @@ class KnowledgeBase:
             self.settings.embedding_model, self.settings.embedding_batch_size
         )
         self._store: Store | None = None
+        self._retriever: HybridRetriever | None = None
 
     @property
     def embedder_name(self) -> str:
@@ -63,6 +64,19 @@ class KnowledgeBase:
             client = make_client(self.settings.store, self.settings.chroma_url)
             self._store = Store(client, self.settings.collection, self.embedder_name)
         return self._store
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        """The hybrid ranker (its keyword index follows the store's writes)."""
+        if self._retriever is None or self._retriever.store is not self.store:
+            self._retriever = HybridRetriever(
+                self.store,
+                self.embedder,
+                dense_weight=self.settings.dense_weight,
+                candidates=self.settings.candidates,
+                fusion=self.settings.fusion,
+            )
+        return self._retriever
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -179,6 +193,7 @@ class KnowledgeBase:
                     metadatas=[c.metadata for c in part],
                     embeddings=vectors[i : i + step],
                 )
+            store.bump_generation()
             self._store = store
             return len(chunks)
 
@@ -191,6 +206,7 @@ class KnowledgeBase:
         filters: Mapping[str, Any] | None = None,
         *,
         per_article: int | None = 1,
+        mode: Mode = "hybrid",
     ) -> list[Hit]:
         """The passages that best answer ``query``, best first.
 
@@ -200,6 +216,7 @@ class KnowledgeBase:
             filters: ``region``, ``outlet``, ``doc_id``, ``date_from``, ``date_to`` (see
                 ``kb.filters``).
             per_article: at most this many passages of one article (``None``: no limit).
+            mode: ``hybrid`` (dense and keyword legs fused), ``dense`` or ``keyword`` alone.
 
         Raises:
             KbError: an empty query or an unknown filter.
@@ -209,22 +226,7 @@ class KnowledgeBase:
             raise KbError("the question is empty: type a question or some keywords")
         if k <= 0:
             return []
-        where = to_where(filters)
-        vector = self.embedder.embed_query(query)
-        fetch = k * 4 if per_article else k
-        hits: list[Hit] = []
-        per_doc: dict[str, int] = {}
-        for chunk in self.store.query(vector, fetch, where):
-            doc_id = str(chunk.metadata.get("doc_id", ""))
-            if per_article and per_doc.get(doc_id, 0) >= per_article:
-                continue
-            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
-            hits.append(
-                _hit(chunk.chunk_id, chunk.text, chunk.metadata, 1.0 - (chunk.distance or 0.0))
-            )
-            if len(hits) == k:
-                break
-        return hits
+        return self.retriever.rank(query, k, filters, per_article=per_article, mode=mode)
 
     def articles(self) -> list[ArticleInfo]:
         """Every ingested article (without its text), sorted by title."""
@@ -289,7 +291,12 @@ def default_kb() -> KnowledgeBase:
 
 
 def retrieve(
-    query: str, k: int = 5, filters: Mapping[str, Any] | None = None, *, per_article: int | None = 1
+    query: str,
+    k: int = 5,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    per_article: int | None = 1,
+    mode: Mode = "hybrid",
 ) -> list[Hit]:
     """``KnowledgeBase().retrieve`` on the knowledge base the ``KB_*`` settings describe."""
-    return default_kb().retrieve(query, k, filters, per_article=per_article)
+    return default_kb().retrieve(query, k, filters, per_article=per_article, mode=mode)

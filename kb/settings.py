@@ -42,6 +42,10 @@ class Settings:
             from the end of one chunk at the start of the next.
         load_samples: ingest the bundled sample articles when the default store is empty and
             the app starts.
+        fusion: how the dense and keyword legs are combined: ``score`` (min-max normalised
+            scores, convex combination) or ``rrf`` (reciprocal-rank fusion).
+        dense_weight: the dense leg's weight in ``score`` fusion (the keyword leg gets the rest).
+        candidates: how many candidates each leg contributes before fusion.
     """
 
     store: Path = DEFAULT_STORE
@@ -52,6 +56,9 @@ class Settings:
     chunk_chars: int = 900
     chunk_overlap_chars: int = 200
     load_samples: bool = True
+    fusion: str = "score"
+    dense_weight: float = 0.5
+    candidates: int = 50
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -87,6 +94,8 @@ def _convert(type_name: Any, raw: str) -> Any:
         return Path(raw)
     if name == "int":
         return int(raw)
+    if name == "float":
+        return float(raw)
     if name == "bool":
         return _bool(raw)
     return raw

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from chromadb.config import Settings as ChromaSettings
 log = logging.getLogger(__name__)
 
 EMBEDDER_KEY = "embedder"
+GENERATION_KEY = "generation"
 # The article registry needs no real vectors: each record carries this placeholder.
 _REGISTRY_VECTOR = [1.0]
 _PAGE = 1000
@@ -111,11 +113,24 @@ class Store:
         return str(value) if value is not None else None
 
     def set_embedder(self, embedder_name: str) -> None:
-        meta = dict(self.chunks.metadata or {})
-        meta[EMBEDDER_KEY] = embedder_name
+        self._set_meta(EMBEDDER_KEY, embedder_name)
+        self.embedder_name = embedder_name
+
+    @property
+    def generation(self) -> str:
+        """Changes with every write, in any process: derived indexes compare it to stay in step."""
+        fresh = self.client.get_collection(f"{self.name}_chunks")
+        return str((fresh.metadata or {}).get(GENERATION_KEY, ""))
+
+    def bump_generation(self) -> None:
+        self._set_meta(GENERATION_KEY, uuid.uuid4().hex)
+
+    def _set_meta(self, key: str, value: str) -> None:
+        fresh = self.client.get_collection(f"{self.name}_chunks")
+        meta = dict(fresh.metadata or {})
+        meta[key] = value
         meta.pop("hnsw:space", None)
         self.chunks.modify(metadata=meta)
-        self.embedder_name = embedder_name
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -153,6 +168,16 @@ class Store:
             docs = got.get("documents") or [""] * len(got["ids"])
             for doc_id, text, meta in zip(got["ids"], docs, got["metadatas"] or [], strict=True):
                 yield StoredArticle(doc_id, text or "", dict(meta or {}))
+            offset += len(got["ids"])
+
+    def chunk_ids(self) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            got = self.chunks.get(include=[], limit=_PAGE * 10, offset=offset)
+            if not got["ids"]:
+                return ids
+            ids.extend(got["ids"])
             offset += len(got["ids"])
 
     def iter_chunks(self, include_embeddings: bool = False) -> Iterator[tuple[StoredChunk, Any]]:
@@ -223,6 +248,7 @@ class Store:
                 metadatas=[_clean(r.metadata) for r in part],
                 embeddings=[_REGISTRY_VECTOR for _ in part],
             )
+        self.bump_generation()
 
     def delete_articles(self, doc_ids: Sequence[str]) -> None:
         """Registry record first (the article stops counting as ingested), then its chunks."""
@@ -231,14 +257,21 @@ class Store:
             return
         self.articles.delete(ids=ids)
         self.chunks.delete(where=_doc_where(ids))
+        self.bump_generation()
 
-    def replace_vectors(self, chunk_ids: Sequence[str], vectors: Sequence[Sequence[float]]) -> None:
-        step = self._max_batch()
-        for i in range(0, len(chunk_ids), step):
-            self.chunks.update(
-                ids=list(chunk_ids[i : i + step]),
-                embeddings=[list(v) for v in vectors[i : i + step]],
+    def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, tuple[StoredChunk, Any]]:
+        """``chunk_id -> (chunk, vector)`` for the given ids that exist."""
+        if not chunk_ids:
+            return {}
+        got = self.chunks.get(ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"])
+        vectors = got.get("embeddings")
+        out: dict[str, tuple[StoredChunk, Any]] = {}
+        for n, chunk_id in enumerate(got["ids"]):
+            chunk = StoredChunk(
+                chunk_id, (got["documents"] or [])[n], dict((got["metadatas"] or [])[n] or {})
             )
+            out[chunk_id] = (chunk, vectors[n] if vectors is not None else None)
+        return out
 
     def reset_chunks(self, embedder_name: str) -> None:
         """Drop the chunk collection and create it anew, recorded as built by ``embedder_name``."""

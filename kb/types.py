@@ -12,7 +12,8 @@ class Hit:
     """A retrieved passage.
 
     ``start``/``end`` are character offsets of ``text`` in the article's text, so
-    ``article.text[start:end] == text``. ``score`` is higher for better passages.
+    ``article.text[start:end] == text``. ``score`` is the fused score (higher is better);
+    the per-leg scores and ranks (``None``: not among that leg's candidates) explain it.
     """
 
     doc_id: str
@@ -23,6 +24,10 @@ class Hit:
     start: int
     end: int
     metadata: dict[str, Any] = field(default_factory=dict)
+    dense_score: float | None = None
+    keyword_score: float | None = None
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,7 @@ def build_app(kb: KnowledgeBase) -> gr.Blocks:
         ]
         return history, ""
 
-    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["monospace"])
-    with gr.Blocks(title="Inovasi Layanan Publik — Basis Pengetahuan", theme=theme) as app:
+    with gr.Blocks(title="Inovasi Layanan Publik — Basis Pengetahuan") as app:
         gr.Markdown("## Basis pengetahuan inovasi layanan publik daerah")
         chatbot = gr.Chatbot(label="Percakapan", height=480)
         with gr.Row():
@@ -76,7 +75,10 @@ def build_app(kb: KnowledgeBase) -> gr.Blocks:
 def serve(kb: KnowledgeBase, host: str | None = None, port: int | None = None) -> None:
     """Launch the app (blocking). Gradio's own GRADIO_SERVER_* variables apply when unset."""
     app = build_app(kb)
+    # System fonts: the default theme would fetch web fonts, and users may be offline.
+    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["monospace"])
     app.launch(
+        theme=theme,
         server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
     )

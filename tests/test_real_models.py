@@ -46,7 +46,8 @@ QUESTIONS = {
 
 
 def top_titles(kb: KnowledgeBase) -> dict[str, str]:
-    return {q: kb.retrieve(q, k=1)[0].title for q in QUESTIONS}
+    """The dense leg alone: these tests are about the embedders and the stores."""
+    return {q: kb.retrieve(q, k=1, mode="dense")[0].title for q in QUESTIONS}
 
 
 def test_sentence_transformers_model_from_a_folder(tmp_path: Path, minilm: NamedEmbeddings) -> None:

@@ -1,0 +1,176 @@
+"""The keyword leg: Indonesian-aware BM25 over the stored chunks, kept beside Chroma.
+
+Local Chroma has no sparse index, so this index is derived from the chunks in Chroma and
+rebuilt in memory when the store's ``generation`` (bumped by every write) changes: several
+processes on one Chroma server stay in step, and nothing here needs a backup.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import bm25s
+import numpy as np
+
+# Short forms officials and reporters use, written out so that both forms match.
+# Multi-word expansions are token sequences; a query "Tangsel" then matches "Tangerang Selatan".
+NORMALIZE: dict[str, tuple[str, ...]] = {
+    "kec": ("kecamatan",),
+    "kab": ("kabupaten",),
+    "kel": ("kelurahan",),
+    "prov": ("provinsi",),
+    "propinsi": ("provinsi",),
+    "pemkot": ("pemerintah", "kota"),
+    "pemkab": ("pemerintah", "kabupaten"),
+    "pemprov": ("pemerintah", "provinsi"),
+    "pemda": ("pemerintah", "daerah"),
+    "walkot": ("wali", "kota"),
+    "walikota": ("wali", "kota"),
+    "sekda": ("sekretaris", "daerah"),
+    "tangsel": ("tangerang", "selatan"),
+    "jaksel": ("jakarta", "selatan"),
+    "jakbar": ("jakarta", "barat"),
+    "jaktim": ("jakarta", "timur"),
+    "jakut": ("jakarta", "utara"),
+    "jakpus": ("jakarta", "pusat"),
+    "jabar": ("jawa", "barat"),
+    "jateng": ("jawa", "tengah"),
+    "jatim": ("jawa", "timur"),
+    "sdm": ("sumber", "daya", "manusia"),
+    "bpsdm": ("badan", "pengembangan", "sumber", "daya", "manusia"),
+    "mpp": ("mal", "pelayanan", "publik"),
+    "ktp": ("kartu", "tanda", "penduduk"),
+    "kk": ("kartu", "keluarga"),
+    "dukcapil": ("kependudukan", "pencatatan", "sipil"),
+    "yg": ("yang",),
+    "dgn": ("dengan",),
+    "utk": ("untuk",),
+    "tdk": ("tidak",),
+    "jumat": ("jumat",),
+    "jum'at": ("jumat",),
+}
+
+# Numbers stay whole ("3.846", "19.00", "2017"); other tokens are runs of letters/digits.
+_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*|[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+
+_EXTRA_STOPWORDS = {"dan", "yang", "di", "ke", "dari", "ini", "itu", "pada", "untuk", "dengan"}
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return StemmerFactory().create_stemmer()
+
+
+@functools.lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from Sastrawi.StopWordRemover.StopWordRemoverFactory import StopWordRemoverFactory
+
+    words = set(StopWordRemoverFactory().get_stop_words()) | _EXTRA_STOPWORDS
+    # Question words and numbers words carry meaning in a question about a fact; keep those
+    # that name what is asked for out of the stop list only when they are content words.
+    for keep in ("malam", "pagi", "siang", "sore", "hari", "baru", "lama", "kota"):
+        words.discard(keep)
+    return frozenset(words)
+
+
+@functools.lru_cache(maxsize=500_000)
+def stem(word: str) -> str:
+    if word[0].isdigit():
+        return word
+    return str(_stemmer().stem(word)) or word
+
+
+def analyze(text: str) -> list[str]:
+    """Indonesian analysis: lowercase, keep numbers, expand short forms, drop stopwords, stem."""
+    out: list[str] = []
+    stop = stopwords()
+    for raw in _TOKEN.findall(text.lower()):
+        for token in NORMALIZE.get(raw, (raw,)):
+            if token in stop:
+                continue
+            out.append(stem(token))
+    return out
+
+
+_PLAIN = re.compile(r"\w+", re.UNICODE)
+
+
+def plain_tokens(text: str) -> list[str]:
+    """The plain BM25 baseline's analysis: lowercase ``\\w+`` tokens, nothing else."""
+    return _PLAIN.findall(text.lower())
+
+
+class KeywordIndex:
+    """BM25 (bm25s) over chunks; ``sync`` brings it in step with the store when needed.
+
+    Args:
+        analyzer: text -> tokens (``analyze`` by default; ``plain_tokens`` for the baseline).
+        fields: the chunk metadata kept in memory for filtering (kept small on purpose).
+    """
+
+    FIELDS = ("doc_id", "title", "regions", "outlet_key", "date_int")
+
+    def __init__(self, analyzer: Callable[[str], list[str]] = analyze) -> None:
+        self.analyzer = analyzer
+        self.generation: str | None = None
+        self.ids: list[str] = []
+        self.meta: list[dict[str, Any]] = []
+        self._tokens: dict[str, list[str]] = {}
+        self._bm25: bm25s.BM25 | None = None
+        self._vocab: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rebuild(
+        self, chunks: Sequence[tuple[str, str, Mapping[str, Any]]], generation: str
+    ) -> None:
+        """Index ``(chunk_id, text, metadata)`` triples; analysis is reused for known chunks."""
+        with self._lock:
+            tokens: dict[str, list[str]] = {}
+            ids: list[str] = []
+            meta: list[dict[str, Any]] = []
+            for chunk_id, text, metadata in chunks:
+                title = str(metadata.get("title") or "")
+                tokens[chunk_id] = self._tokens.get(chunk_id) or self.analyzer(f"{title}\n{text}")
+                ids.append(chunk_id)
+                meta.append({k: metadata.get(k) for k in self.FIELDS})
+            self._tokens = tokens
+            self.ids = ids
+            self.meta = meta
+            self._fit()
+            self.generation = generation
+
+    def _fit(self) -> None:
+        if not self.ids:
+            self._bm25 = None
+            self._vocab = {}
+            return
+        corpus = [self._tokens[i] or ["∅"] for i in self.ids]
+        vocab: dict[str, int] = {}
+        for doc in corpus:
+            for token in doc:
+                vocab.setdefault(token, len(vocab))
+        tokenized = bm25s.tokenization.Tokenized(
+            ids=[[vocab[t] for t in doc] for doc in corpus], vocab=vocab
+        )
+        model = bm25s.BM25()
+        model.index(tokenized, show_progress=False)
+        self._bm25 = model
+        self._vocab = vocab
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every indexed chunk for ``query`` (zeros when nothing matches)."""
+        if self._bm25 is None:
+            return np.zeros(0, dtype=np.float32)
+        ids = [self._vocab[t] for t in self.analyzer(query) if t in self._vocab]
+        if not ids:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)

@@ -1,0 +1,204 @@
+"""Hybrid ranking: dense (Chroma) and keyword (BM25) legs, filtered first, then fused.
+
+Fusion ``score`` (the default): each leg's scores over the union of both legs' candidates
+are min-max normalised and combined as ``w * dense + (1 - w) * keyword``; every candidate
+has both scores (dense similarity is computed for keyword-only candidates from their stored
+vectors, BM25 for dense-only ones). Fusion ``rrf``: reciprocal-rank fusion, for comparison.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from kb.filters import matcher, to_where
+from kb.keyword import KeywordIndex
+from kb.store import Store, StoredChunk
+from kb.types import Hit
+
+Mode = Literal["hybrid", "dense", "keyword"]
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Candidate:
+    chunk: StoredChunk
+    dense: float
+    keyword: float
+    dense_rank: int | None
+    keyword_rank: int | None
+    score: float = 0.0
+
+
+class HybridRetriever:
+    """Ranks the chunks of ``store`` for a query.
+
+    Args:
+        store: the Chroma store.
+        embedder: embeds the query (the store's embedder).
+        dense_weight: ``w`` of the convex combination.
+        candidates: how many candidates each leg contributes.
+        fusion: ``score`` (normalised-score convex combination) or ``rrf``.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embeddings,
+        *,
+        dense_weight: float = 0.5,
+        candidates: int = 50,
+        fusion: str = "score",
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.dense_weight = dense_weight
+        self.candidates = candidates
+        self.fusion = fusion
+        self.index = KeywordIndex()
+        self._sync_lock = threading.Lock()
+
+    def sync(self) -> None:
+        """Bring the keyword index in step with Chroma (only when another write happened)."""
+        generation = self.store.generation
+        if generation == self.index.generation and len(self.index) == self.store.count_chunks():
+            return
+        with self._sync_lock:
+            if generation == self.index.generation:
+                return
+            known = set(self.index.ids)
+            ids = self.store.chunk_ids()
+            current = set(ids)
+            kept = {cid: (t, m) for cid, t, m in self._known_chunks() if cid in current}
+            new = [cid for cid in ids if cid not in known]
+            for start in range(0, len(new), 1000):
+                for cid, (chunk, _) in self.store.get_chunks(new[start : start + 1000]).items():
+                    kept[cid] = (chunk.text, chunk.metadata)
+            triples = [(cid, kept[cid][0], kept[cid][1]) for cid in ids if cid in kept]
+            self.index.rebuild(triples, generation)
+
+    def _known_chunks(self) -> list[tuple[str, str, Mapping[str, Any]]]:
+        # The index keeps tokens, not texts; texts of known chunks are not needed again.
+        return [(cid, "", meta) for cid, meta in zip(self.index.ids, self.index.meta, strict=True)]
+
+    def rank(
+        self,
+        query: str,
+        k: int,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        per_article: int | None = 1,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]:
+        where = to_where(filters)
+        n = max(self.candidates, k * 4)
+        vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+
+        dense_hits = self.store.query(vector.tolist(), n, where) if mode != "keyword" else []
+        pool: dict[str, dict[str, Any]] = {}
+        for rank, chunk in enumerate(dense_hits, 1):
+            pool[chunk.chunk_id] = {
+                "chunk": chunk, "dense": 1.0 - (chunk.distance or 0.0), "dense_rank": rank,
+            }  # fmt: skip
+
+        keyword_scores = np.zeros(0, dtype=np.float32)
+        if mode != "dense":
+            self.sync()
+            keyword_scores = self.index.scores(query)
+            allowed = matcher(filters)
+            order = np.argsort(-keyword_scores, kind="stable")
+            rank = 0
+            for position in order:
+                if keyword_scores[position] <= 0 or rank >= n:
+                    break
+                if allowed is not None and not allowed(self.index.meta[position]):
+                    continue
+                rank += 1
+                entry = pool.setdefault(self.index.ids[position], {})
+                entry["keyword_rank"] = rank
+        position_of = {cid: i for i, cid in enumerate(self.index.ids)} if mode != "dense" else {}
+        missing = [cid for cid, e in pool.items() if "chunk" not in e]
+        if missing:
+            for cid, (chunk, stored) in self.store.get_chunks(missing).items():
+                pool[cid]["chunk"] = chunk
+                if stored is not None and mode != "keyword":
+                    pool[cid]["dense"] = float(np.dot(vector, np.asarray(stored, np.float32)))
+        candidates: list[Candidate] = []
+        for cid, e in pool.items():
+            if "chunk" not in e:  # deleted between the two reads
+                continue
+            p = position_of.get(cid)
+            kw = float(keyword_scores[p]) if p is not None and len(keyword_scores) else 0.0
+            candidates.append(
+                Candidate(e["chunk"], float(e.get("dense", 0.0)), kw,
+                          e.get("dense_rank"), e.get("keyword_rank"))
+            )  # fmt: skip
+        fused = self._fuse(candidates, mode)
+        return _top(fused, k, per_article)
+
+    def _fuse(self, candidates: Sequence[Candidate], mode: Mode) -> list[Candidate]:
+        if not candidates:
+            return []
+        if mode == "dense":
+            scores = [c.dense for c in candidates]
+        elif mode == "keyword":
+            scores = [c.keyword for c in candidates]
+        elif self.fusion == "rrf":
+            scores = [
+                (1 / (RRF_K + c.dense_rank) if c.dense_rank else 0.0)
+                + (1 / (RRF_K + c.keyword_rank) if c.keyword_rank else 0.0)
+                for c in candidates
+            ]
+        else:
+            w = self.dense_weight
+            dense = _minmax([c.dense for c in candidates])
+            keyword = _minmax([c.keyword for c in candidates])
+            scores = [w * d + (1 - w) * kw for d, kw in zip(dense, keyword, strict=True)]
+        out = [
+            Candidate(c.chunk, c.dense, c.keyword, c.dense_rank, c.keyword_rank, s)
+            for c, s in zip(candidates, scores, strict=True)
+        ]
+        out.sort(key=lambda c: (-c.score, c.dense_rank or 10**9, c.chunk.chunk_id))
+        return out
+
+
+def _minmax(values: Sequence[float]) -> list[float]:
+    low, high = min(values), max(values)
+    if high - low <= 1e-12:
+        return [1.0 if high > 0 else 0.0 for _ in values]
+    return [(v - low) / (high - low) for v in values]
+
+
+def _top(ranked: Sequence[Candidate], k: int, per_article: int | None) -> list[Hit]:
+    hits: list[Hit] = []
+    per_doc: dict[str, int] = {}
+    for c in ranked:
+        meta = c.chunk.metadata
+        doc_id = str(meta.get("doc_id", ""))
+        if per_article and per_doc.get(doc_id, 0) >= per_article:
+            continue
+        per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+        hits.append(
+            Hit(
+                doc_id=doc_id,
+                chunk_id=c.chunk.chunk_id,
+                title=str(meta.get("title", "")),
+                text=c.chunk.text,
+                score=float(c.score),
+                start=int(meta.get("start", 0)),
+                end=int(meta.get("end", len(c.chunk.text))),
+                metadata=meta,
+                dense_score=c.dense,
+                keyword_score=c.keyword,
+                dense_rank=c.dense_rank,
+                keyword_rank=c.keyword_rank,
+            )
+        )
+        if len(hits) == k:
+            break
+    return hits
