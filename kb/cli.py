@@ -193,6 +193,38 @@ def rebuild(store: Path | None) -> None:
     click.echo(f"re-embedded {count} chunks")
 
 
+@cli.command(name="eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--corpus",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Ingest this corpus into a throw-away store and evaluate on it (else: the store).",
+)
+@click.option("-k", "k", default=10, show_default=True, help="Ranking depth.")
+@click.option("--split", default=None, help="Only questions of this split (e.g. valid).")
+@store_option
+@json_option
+def eval_(
+    questions: Path,
+    corpus: tuple[Path, ...],
+    k: int,
+    split: str | None,
+    store: Path | None,
+    as_json: bool,
+) -> None:
+    """Retrieval metrics for QUESTIONS: the product against dense-only and plain BM25."""
+    from kb.evaluate import evaluate_files, format_table
+
+    report = evaluate_files(
+        open_kb(store), questions, corpus, split=split, k=k, progress=not as_json
+    )
+    if as_json:
+        emit(report.metrics)
+    else:
+        click.echo(format_table(report))
+
+
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default 7860).")

@@ -121,6 +121,7 @@ class KeywordIndex:
         self.generation: str | None = None
         self.ids: list[str] = []
         self.meta: list[dict[str, Any]] = []
+        self.position: dict[str, int] = {}
         self._tokens: dict[str, list[str]] = {}
         self._bm25: bm25s.BM25 | None = None
         self._vocab: dict[str, int] = {}
@@ -145,6 +146,7 @@ class KeywordIndex:
             self._tokens = tokens
             self.ids = ids
             self.meta = meta
+            self.position = {cid: i for i, cid in enumerate(ids)}
             self._fit()
             self.generation = generation
 
@@ -165,6 +167,13 @@ class KeywordIndex:
         model.index(tokenized, show_progress=False)
         self._bm25 = model
         self._vocab = vocab
+
+    def coverage(self, query: str) -> float:
+        """Share of the query's analysed tokens that occur in the index (0 when none)."""
+        tokens = self.analyzer(query)
+        if not tokens:
+            return 0.0
+        return sum(t in self._vocab for t in tokens) / len(tokens)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every indexed chunk for ``query`` (zeros when nothing matches)."""

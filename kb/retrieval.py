@@ -66,7 +66,7 @@ class HybridRetriever:
     def sync(self) -> None:
         """Bring the keyword index in step with Chroma (only when another write happened)."""
         generation = self.store.generation
-        if generation == self.index.generation and len(self.index) == self.store.count_chunks():
+        if generation == self.index.generation:
             return
         with self._sync_lock:
             if generation == self.index.generation:
@@ -97,7 +97,11 @@ class HybridRetriever:
     ) -> list[Hit]:
         where = to_where(filters)
         n = max(self.candidates, k * 4)
-        vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        vector = (
+            np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+            if mode != "keyword"
+            else np.zeros(0, dtype=np.float32)
+        )
 
         dense_hits = self.store.query(vector.tolist(), n, where) if mode != "keyword" else []
         pool: dict[str, dict[str, Any]] = {}
@@ -121,7 +125,7 @@ class HybridRetriever:
                 rank += 1
                 entry = pool.setdefault(self.index.ids[position], {})
                 entry["keyword_rank"] = rank
-        position_of = {cid: i for i, cid in enumerate(self.index.ids)} if mode != "dense" else {}
+        position_of = self.index.position if mode != "dense" else {}
         missing = [cid for cid, e in pool.items() if "chunk" not in e]
         if missing:
             for cid, (chunk, stored) in self.store.get_chunks(missing).items():
@@ -138,10 +142,15 @@ class HybridRetriever:
                 Candidate(e["chunk"], float(e.get("dense", 0.0)), kw,
                           e.get("dense_rank"), e.get("keyword_rank"))
             )  # fmt: skip
-        fused = self._fuse(candidates, mode)
+        # A question whose words the articles do not use (English over Indonesian reports)
+        # gets keyword matches on a few names only: trust the keyword leg that much less.
+        coverage = self.index.coverage(query) if mode == "hybrid" else 1.0
+        fused = self._fuse(candidates, mode, coverage)
         return _top(fused, k, per_article)
 
-    def _fuse(self, candidates: Sequence[Candidate], mode: Mode) -> list[Candidate]:
+    def _fuse(
+        self, candidates: Sequence[Candidate], mode: Mode, coverage: float = 1.0
+    ) -> list[Candidate]:
         if not candidates:
             return []
         if mode == "dense":
@@ -156,9 +165,10 @@ class HybridRetriever:
             ]
         else:
             w = self.dense_weight
+            kw_weight = (1 - w) * coverage
             dense = _minmax([c.dense for c in candidates])
             keyword = _minmax([c.keyword for c in candidates])
-            scores = [w * d + (1 - w) * kw for d, kw in zip(dense, keyword, strict=True)]
+            scores = [w * d + kw_weight * kw for d, kw in zip(dense, keyword, strict=True)]
         out = [
             Candidate(c.chunk, c.dense, c.keyword, c.dense_rank, c.keyword_rank, s)
             for c, s in zip(candidates, scores, strict=True)

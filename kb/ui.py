@@ -75,6 +75,8 @@ def build_app(kb: KnowledgeBase) -> gr.Blocks:
 def serve(kb: KnowledgeBase, host: str | None = None, port: int | None = None) -> None:
     """Launch the app (blocking). Gradio's own GRADIO_SERVER_* variables apply when unset."""
     app = build_app(kb)
+    # Build the keyword index now, not on the first question (stemming takes a moment).
+    kb.retriever.sync()
     # System fonts: the default theme would fetch web fonts, and users may be offline.
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["monospace"])
     app.launch(
