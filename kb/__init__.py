@@ -5,13 +5,16 @@
 """
 
 from ingest.types import Failure, IngestReport
+from kb.answer import Answer, Citation
 from kb.errors import ConfigError, EmbedderMismatchError, KbError, NotFoundError, StoreLockedError
-from kb.knowledge_base import KnowledgeBase, retrieve
+from kb.knowledge_base import KnowledgeBase, ask, retrieve
 from kb.settings import Settings
 from kb.types import ArticleInfo, Hit
 
 __all__ = [
+    "Answer",
     "ArticleInfo",
+    "Citation",
     "ConfigError",
     "EmbedderMismatchError",
     "Failure",
@@ -22,5 +25,6 @@ __all__ = [
     "NotFoundError",
     "Settings",
     "StoreLockedError",
+    "ask",
     "retrieve",
 ]

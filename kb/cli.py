@@ -70,7 +70,7 @@ def cli() -> None:
 @json_option
 def ingest(paths: tuple[Path, ...], prune: bool, store: Path | None, as_json: bool) -> None:
     """Ingest files and folders (txt, md, html, pdf, docx, jsonl)."""
-    report = open_kb(store).ingest(paths, prune=prune, progress=not as_json)
+    report = open_kb(store).ingest(paths, prune=prune, progress=sys.stderr.isatty())
     if as_json:
         emit(report)
     else:
@@ -128,6 +128,50 @@ def _format_hit(n: int, hit: Hit) -> str:
     if facts:
         head += "  " + " · ".join(facts)
     return f"{head}\n    {hit.text}\n"
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--llm", default=None, help="Chat model as provider:model (default: KB_LLM).")
+@click.option("--region", default=None, help="Only articles about this region (any level).")
+@click.option("--outlet", default=None, help="Only articles from this outlet.")
+@click.option("--since", "date_from", default=None, help="Only articles dated on/after YYYY-MM-DD.")
+@click.option("--until", "date_to", default=None, help="Only articles dated on/before YYYY-MM-DD.")
+@store_option
+@json_option
+def ask(
+    question: str,
+    llm: str | None,
+    region: str | None,
+    outlet: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    store: Path | None,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION from the articles, with numbered sources."""
+    filters = {
+        key: value
+        for key, value in {
+            "region": region, "outlet": outlet, "date_from": date_from, "date_to": date_to
+        }.items()
+        if value
+    }  # fmt: skip
+    answer = open_kb(store).ask(question, filters=filters or None, llm=llm)
+    if as_json:
+        emit(answer)
+        return
+    click.echo(answer.text)
+    if answer.citations:
+        click.echo("\nSumber:")
+        for c in answer.citations:
+            facts = " · ".join(x for x in (c.outlet, c.date) if x)
+            click.echo(f"[{c.n}] {c.title} ({c.doc_id}){'  ' + facts if facts else ''}")
+            click.echo(f"    “{c.quote}”")
+    elif answer.hits:
+        click.echo("\nBagian laporan yang paling dekat:")
+        for n, hit in enumerate(answer.hits[:3], 1):
+            click.echo(_format_hit(n, hit))
 
 
 @cli.command(name="list")
@@ -217,7 +261,7 @@ def eval_(
     from kb.evaluate import evaluate_files, format_table
 
     report = evaluate_files(
-        open_kb(store), questions, corpus, split=split, k=k, progress=not as_json
+        open_kb(store), questions, corpus, split=split, k=k, progress=sys.stderr.isatty()
     )
     if as_json:
         emit(report.metrics)

@@ -8,6 +8,7 @@ processes on one Chroma server stay in step, and nothing here needs a backup.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -122,6 +123,7 @@ class KeywordIndex:
         self.ids: list[str] = []
         self.meta: list[dict[str, Any]] = []
         self.position: dict[str, int] = {}
+        self._df: dict[str, int] = {}
         self._tokens: dict[str, list[str]] = {}
         self._bm25: bm25s.BM25 | None = None
         self._vocab: dict[str, int] = {}
@@ -147,6 +149,11 @@ class KeywordIndex:
             self.ids = ids
             self.meta = meta
             self.position = {cid: i for i, cid in enumerate(ids)}
+            df: dict[str, int] = {}
+            for doc in tokens.values():
+                for token in set(doc):
+                    df[token] = df.get(token, 0) + 1
+            self._df = df
             self._fit()
             self.generation = generation
 
@@ -167,6 +174,10 @@ class KeywordIndex:
         model.index(tokenized, show_progress=False)
         self._bm25 = model
         self._vocab = vocab
+
+    def idf(self, token: str) -> float:
+        """How rare a token is among the chunks (a token never seen is rarest)."""
+        return math.log(1 + len(self.ids) / (self._df.get(token, 0) + 0.5))
 
     def coverage(self, query: str) -> float:
         """Share of the query's analysed tokens that occur in the index (0 when none)."""

@@ -13,6 +13,8 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from ingest.types import Article, IngestReport
+from kb.answer import Answer
+from kb.chain import AnswerChain
 from kb.embeddings import NamedEmbeddings, get_embedder
 from kb.errors import KbError, NotFoundError, StoreLockedError
 from kb.retrieval import HybridRetriever, Mode
@@ -52,6 +54,7 @@ class KnowledgeBase:
         )
         self._store: Store | None = None
         self._retriever: HybridRetriever | None = None
+        self._chains: dict[Any, AnswerChain] = {}
 
     @property
     def embedder_name(self) -> str:
@@ -228,6 +231,45 @@ class KnowledgeBase:
             return []
         return self.retriever.rank(query, k, filters, per_article=per_article, mode=mode)
 
+    def chain(self, llm: str | Any | None = None) -> AnswerChain:
+        """The answer chain for an answer mode: ``llm`` is ``provider:model``, a chat model, or
+        ``None`` for the ``KB_LLM`` setting (empty: extractive)."""
+        from kb.chain import load_chat_model
+
+        spec = self.settings.llm if llm is None else llm
+        model = load_chat_model(spec) if isinstance(spec, str) and spec else (spec or None)
+        key = spec if isinstance(spec, str) else id(spec)
+        if key not in self._chains:
+            self._chains[key] = AnswerChain(self, model)
+        return self._chains[key]
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Mapping[str, Any]] | None = None,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        llm: str | Any | None = None,
+    ) -> Answer:
+        """Answer a question from the articles, with a citation [n] after every sentence.
+
+        Args:
+            question: in Indonesian or English.
+            history: earlier turns as ``{"role": "user"|"assistant", "content": ...}`` (the
+                format of Gradio's chat), for follow-up questions.
+            filters: as for ``retrieve``.
+            llm: ``provider:model`` or a LangChain chat model; default: the ``KB_LLM`` setting
+                (empty: extractive answers, no model).
+
+        Returns:
+            An ``Answer``; ``answer.abstained`` is true when the articles hold no answer, and
+            ``answer.hits`` then still holds the closest passages.
+        """
+        question = " ".join(str(question).split())
+        if not question:
+            raise KbError("the question is empty: type a question")
+        return self.chain(llm).invoke(question, history, filters)
+
     def articles(self) -> list[ArticleInfo]:
         """Every ingested article (without its text), sorted by title."""
         infos = [_info(r.doc_id, r.metadata) for r in self.store.iter_articles()]
@@ -300,3 +342,14 @@ def retrieve(
 ) -> list[Hit]:
     """``KnowledgeBase().retrieve`` on the knowledge base the ``KB_*`` settings describe."""
     return default_kb().retrieve(query, k, filters, per_article=per_article, mode=mode)
+
+
+def ask(
+    question: str,
+    history: Sequence[Mapping[str, Any]] | None = None,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    llm: str | Any | None = None,
+) -> Answer:
+    """``KnowledgeBase().ask`` on the knowledge base the ``KB_*`` settings describe."""
+    return default_kb().ask(question, history, filters, llm=llm)

@@ -46,6 +46,14 @@ class Settings:
             scores, convex combination) or ``rrf`` (reciprocal-rank fusion).
         dense_weight: the dense leg's weight in ``score`` fusion (the keyword leg gets the rest).
         candidates: how many candidates each leg contributes before fusion.
+        llm: the answer mode: empty for extractive answers (offline, no model), or a LangChain
+            chat model as ``provider:model`` (``ollama:qwen2.5:7b``, ``openai:gpt-4o-mini``).
+        abstain_dense, abstain_lexical: the product declines to answer when the best passage's
+            embedding similarity is below ``abstain_dense`` and none of the top three passages
+            holds ``abstain_lexical`` of the question's words (weighted by rarity). The
+            defaults suit multilingual-e5-small; another embedder needs its own.
+        abstain_dense_crosslingual: for a question few of whose words occur in the articles
+            (English over Indonesian), the embedding threshold alone.
     """
 
     store: Path = DEFAULT_STORE
@@ -59,6 +67,10 @@ class Settings:
     fusion: str = "score"
     dense_weight: float = 0.5
     candidates: int = 50
+    llm: str = ""
+    abstain_dense: float = 0.845
+    abstain_lexical: float = 0.5
+    abstain_dense_crosslingual: float = 0.815
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

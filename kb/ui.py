@@ -1,4 +1,7 @@
-"""The Gradio app: ``build_app(kb)`` builds it, ``serve`` launches it."""
+"""The Gradio app: ``build_app(kb)`` builds it, ``serve`` launches it.
+
+A first chat page over ``kb.ask``: cited answers with their quoted passages, a region filter.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
+from kb.answer import CLOSEST, Answer
 from kb.errors import KbError
 from kb.knowledge_base import KnowledgeBase
-from kb.types import Hit
 
 EXAMPLES = [
     "Kecamatan mana yang buka layanan Jumat malam?",
@@ -22,17 +25,21 @@ EXAMPLES = [
 ]
 
 
-def format_hits(hits: list[Hit]) -> str:
-    """Passages as Markdown; article text is escaped, never rendered as HTML."""
-    if not hits:
-        return "Tidak ada laporan yang cocok dengan pertanyaan ini."
-    lines = ["Laporan yang paling relevan:"]
-    for n, hit in enumerate(hits, 1):
-        meta = hit.metadata
-        facts = " · ".join(html.escape(str(meta[k])) for k in ("outlet", "date") if meta.get(k))
-        title = html.escape(hit.title or hit.doc_id)
-        lines.append(f"**[{n}] {title}**" + (f" — {facts}" if facts else ""))
-        lines.append(f"> {html.escape(hit.text)}")
+def format_answer(answer: Answer) -> str:
+    """An answer and its numbered sources as Markdown; article text is escaped."""
+    lines = [html.escape(answer.text)]
+    if answer.citations:
+        lines.append("**Sumber:**")
+        for c in answer.citations:
+            facts = " · ".join(html.escape(x) for x in (c.outlet, c.date) if x)
+            head = f"[{c.n}] **{html.escape(c.title or c.doc_id)}**"
+            lines.append(head + (f" — {facts}" if facts else ""))
+            lines.append(f"> {html.escape(c.quote)}")
+    elif answer.hits:
+        lines.append(f"**{CLOSEST[answer.language]}**")
+        for n, hit in enumerate(answer.hits[:3], 1):
+            lines.append(f"{n}. **{html.escape(hit.title or hit.doc_id)}**")
+            lines.append(f"> {html.escape(' '.join(hit.text.split()))}")
     return "\n\n".join(lines)
 
 
@@ -46,8 +53,9 @@ def build_app(kb: KnowledgeBase) -> gr.Blocks:
         if not message or not message.strip():
             return history, ""
         filters = {"region": region} if region and region.strip() else None
+        earlier = [{"role": m["role"], "content": str(m["content"])} for m in history]
         try:
-            reply = format_hits(kb.retrieve(message, k=3, filters=filters))
+            reply = format_answer(kb.ask(message, history=earlier, filters=filters))
         except KbError as e:
             reply = f"⚠️ {html.escape(str(e))}"
         history += [
@@ -67,7 +75,7 @@ def build_app(kb: KnowledgeBase) -> gr.Blocks:
         send = gr.Button("Kirim", variant="primary")
         gr.Examples(EXAMPLES, inputs=question)
         inputs, outputs = [question, chatbot, region], [chatbot, question]
-        send.click(respond, inputs, outputs, api_name="search")
+        send.click(respond, inputs, outputs, api_name="ask")
         question.submit(respond, inputs, outputs, api_visibility="private")
     return app
 

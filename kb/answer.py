@@ -1,0 +1,348 @@
+"""Answers from retrieved passages: extractive composition, the citation check, abstention.
+
+Both answer modes end in ``check``: markers that point at no passage are removed, sentences
+whose cited passage does not support them are flagged, citations are renumbered in order of
+first use, and an answer with no supported sentence becomes an abstention.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ingest.chunking import split_sentences
+from kb.keyword import analyze
+from kb.types import Hit
+
+ABSTAIN_TEXT = {
+    "id": "Laporan yang tersedia tidak memuat jawaban atas pertanyaan ini.",
+    "en": "The available reports do not contain an answer to this question.",
+}
+CLOSEST = {"id": "Bagian laporan yang paling dekat:", "en": "The closest passages:"}
+
+_EN = frozenset(
+    "the a an of in on at for to is are was were which who whom whose what when where why how "
+    "does do did has have had with from by and or that this these those many much district "
+    "sub-district office service services city regency head".split()
+)
+_ID = frozenset(
+    "yang di ke dari dan atau ini itu apa siapa kapan mana dimana berapa bagaimana mengapa "
+    "kenapa apakah pada untuk dengan oleh adalah kecamatan kota kabupaten layanan pelayanan "
+    "camat kepala".split()
+)
+W_LEXICAL, W_RANK, W_DENSE = 0.3, 0.1, 1.0
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_MARKER = re.compile(r"\s*\[(\d+)\]")
+# Sentences that lean on the one before them: "Seperti, ...", "Hal itu ...", "Ia ...".
+_BACKREF = re.compile(
+    r"^[“\"]?(seperti|hal (itu|ini|tersebut)|ia|dia|mereka|beliau|tersebut|itu|selain itu|"
+    r"namun|tetapi|sementara itu|karena itu|oleh karena itu)\b",
+    re.IGNORECASE,
+)
+_WHO = re.compile(r"\b(siapa|who)\b", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\b(berapa|how (many|much)|jumlah)\b", re.IGNORECASE)
+_WHEN = re.compile(r"\b(kapan|when|hari apa|tanggal|pukul|jam|what time|which day)\b", re.I)
+_NUMBER = re.compile(r"\d")
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+_DAY = re.compile(
+    r"\b(senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|pukul|\d{1,2}[./:]\d{2})\b", re.I
+)
+
+
+def detect_language(text: str) -> str:
+    """``en`` or ``id``: which language's function words the text uses more (Indonesian ties)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    english = sum(w in _EN for w in words)
+    indonesian = sum(w in _ID for w in words)
+    return "en" if english > indonesian else "id"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: the quoted sentence(s) of a passage of an article."""
+
+    n: int
+    doc_id: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    url: str = ""
+    date: str = ""
+    outlet: str = ""
+    chunk_id: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose every sentence cites a passage; or an abstention with the closest hits."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    abstained: bool = False
+    unsupported: tuple[str, ...] = ()
+    query: str = ""
+    mode: str = "extractive"
+    language: str = "id"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a retrieved passage, with offsets in its article."""
+
+    hit_index: int
+    text: str
+    start: int
+    end: int
+    score: float = 0.0
+    tokens: frozenset[str] = field(default_factory=frozenset)
+
+
+def passage_sentences(hits: Sequence[Hit]) -> list[Sentence]:
+    out: list[Sentence] = []
+    for i, hit in enumerate(hits):
+        for a, b in split_sentences(hit.text):
+            piece = hit.text[a:b]
+            out.append(
+                Sentence(i, piece, hit.start + a, hit.start + b, tokens=frozenset(analyze(piece)))
+            )
+    return out
+
+
+def _idf(sentences: Sequence[Sentence]) -> dict[str, float]:
+    df: dict[str, int] = {}
+    for s in sentences:
+        for t in s.tokens:
+            df[t] = df.get(t, 0) + 1
+    n = max(len(sentences), 1)
+    return {t: math.log(1 + n / d) for t, d in df.items()}
+
+
+def score_sentences(
+    question: str,
+    hits: Sequence[Hit],
+    similarity: Callable[[list[str]], Sequence[float]] | None = None,
+    rerank: int = 16,
+) -> list[Sentence]:
+    """Every sentence of the hits scored for the question, best first.
+
+    The score mixes the passage's rank, the idf-weighted share of the question's words the
+    sentence holds, and a bonus when the sentence holds what the question asks for (a name
+    for "siapa", a number for "berapa"); with ``similarity`` (texts -> similarity to the
+    question), the best ``rerank`` sentences also get their embedding similarity.
+    """
+    sentences = passage_sentences(hits)
+    if not sentences:
+        return []
+    q_tokens = set(analyze(question))
+    idf = _idf(sentences)
+    q_weight = sum(idf.get(t, math.log(1 + len(sentences))) for t in q_tokens) or 1.0
+    scored: list[Sentence] = []
+    for s in sentences:
+        lexical = sum(idf[t] for t in q_tokens & s.tokens) / q_weight
+        rank = 1.0 / (1 + s.hit_index)
+        bonus = 0.0
+        if _WHO.search(question) and _NAME.search(s.text):
+            bonus += 0.1
+        if _HOW_MANY.search(question) and _NUMBER.search(s.text):
+            bonus += 0.1
+        if _WHEN.search(question) and _DAY.search(s.text):
+            bonus += 0.1
+        value = W_LEXICAL * lexical + W_RANK * rank + bonus
+        scored.append(Sentence(s.hit_index, s.text, s.start, s.end, value, s.tokens))
+    scored.sort(key=lambda s: -s.score)
+    if similarity is not None and rerank > 0:
+        head = scored[:rerank]
+        sims = similarity([s.text for s in head])
+        head = [
+            Sentence(s.hit_index, s.text, s.start, s.end, s.score + W_DENSE * float(sim), s.tokens)
+            for s, sim in zip(head, sims, strict=True)
+        ]
+        scored = sorted(head, key=lambda s: -s.score) + scored[rerank:]
+    return scored
+
+
+def compose_extractive(
+    question: str,
+    hits: Sequence[Hit],
+    similarity: Callable[[list[str]], Sequence[float]] | None = None,
+    max_words: int = 80,
+) -> tuple[str, list[int]]:
+    """The answer text (verbatim sentences, each followed by ``[n]``) and the cited hit indexes.
+
+    The best sentence answers; a sentence that leans on the one before it ("Seperti, ...")
+    brings that one along; a second sentence is added only when it scores nearly as well and
+    adds words of the question the first did not have.
+    """
+    ranked = score_sentences(question, hits, similarity)
+    if not ranked:
+        return "", []
+    best = ranked[0]
+    chosen = [best]
+    everything = passage_sentences(hits)
+    if _BACKREF.match(best.text):
+        before = [s for s in everything if s.hit_index == best.hit_index and s.end <= best.start]
+        if before:
+            chosen.insert(0, before[-1])
+    q_tokens = set(analyze(question))
+    covered = set().union(*(s.tokens for s in chosen)) & q_tokens
+    for s in ranked[1:4]:
+        if s.score < 0.85 * best.score or any(s.start == c.start for c in chosen):
+            continue
+        if (s.tokens & q_tokens) - covered:
+            chosen.append(s)
+            covered |= s.tokens & q_tokens
+            break
+    parts: list[str] = []
+    cited: list[int] = []
+    words = 0
+    for s in sorted(chosen, key=lambda s: (s.hit_index, s.start)):
+        length = len(s.text.split())
+        if parts and words + length > max_words:
+            break
+        words += length
+        parts.append(f"{s.text} [{s.hit_index + 1}]")
+        cited.append(s.hit_index)
+    return " ".join(parts), cited
+
+
+def _supported(sentence: str, passages: Sequence[str]) -> bool:
+    """A sentence is supported when it is in the passage verbatim, or when the passages hold
+    its numbers and most of its words."""
+    bare = " ".join(sentence.split())
+    joined = " ".join(" ".join(p.split()) for p in passages)
+    if bare and bare in joined:
+        return True
+    numbers = re.findall(r"\d+(?:[.,]\d+)*", bare)
+    if any(n not in joined for n in numbers):
+        return False
+    tokens = set(analyze(bare))
+    if not tokens:
+        return False
+    have = set(analyze(joined))
+    return len(tokens & have) / len(tokens) >= 0.6
+
+
+def check(
+    question: str,
+    text: str,
+    hits: Sequence[Hit],
+    *,
+    query: str = "",
+    mode: str = "extractive",
+    language: str | None = None,
+) -> Answer:
+    """The citation check; every answer passes through it before it is final."""
+    language = language or detect_language(question)
+    kept: list[str] = []
+    unsupported: list[str] = []
+    order: list[int] = []  # hit indexes in order of first use
+    quotes: dict[int, list[str]] = {}
+    for sentence in answer_sentences(text):
+        markers = [int(m) for m in _MARKER.findall(sentence)]
+        valid = [m for m in markers if 1 <= m <= len(hits)]
+        bare = _MARKER.sub("", sentence).strip()
+        if not bare:
+            continue
+        if not valid:
+            unsupported.append(bare)
+            continue
+        if not _supported(bare, [hits[m - 1].text for m in valid]):
+            unsupported.append(bare)
+            continue
+        for m in valid:
+            if m - 1 not in order:
+                order.append(m - 1)
+            quotes.setdefault(m - 1, []).append(_closest_sentence(bare, hits[m - 1].text))
+        renumbered = " ".join(f"[{order.index(m - 1) + 1}]" for m in dict.fromkeys(valid))
+        kept.append(f"{bare} {renumbered}")
+    if not kept:
+        return abstain(question, hits, query=query, mode=mode, language=language,
+                       unsupported=unsupported)  # fmt: skip
+    citations = tuple(_citation(n, hits[i], quotes[i]) for n, i in enumerate(order, 1))
+    return Answer(
+        question=question,
+        text=" ".join(kept),
+        citations=citations,
+        hits=tuple(hits),
+        unsupported=tuple(unsupported),
+        query=query,
+        mode=mode,
+        language=language,
+    )
+
+
+def answer_sentences(text: str) -> list[str]:
+    """Sentences of an answer, each with the ``[n]`` markers written after its full stop."""
+    out: list[str] = []
+    for start, end in split_sentences(text):
+        piece = text[start:end]
+        lead = re.match(r"^(?:\s*\[\d+\])+", piece)
+        if lead and out:
+            out[-1] += lead.group()
+            piece = piece[lead.end() :].strip()
+        if piece:
+            out.append(piece)
+    return out
+
+
+def _closest_sentence(sentence: str, passage: str) -> str:
+    """The passage's sentence that shares most words with an answer sentence (the quote)."""
+    bare = " ".join(sentence.split())
+    best, best_overlap = passage, -1.0
+    tokens = set(analyze(bare))
+    for a, b in split_sentences(passage):
+        piece = passage[a:b]
+        if " ".join(piece.split()) == bare:
+            return piece
+        overlap = len(tokens & set(analyze(piece))) / (len(tokens) or 1)
+        if overlap > best_overlap:
+            best, best_overlap = piece, overlap
+    return best
+
+
+def _citation(n: int, hit: Hit, quotes: Sequence[str]) -> Citation:
+    meta = hit.metadata
+    quote = " ".join(dict.fromkeys(quotes))
+    first = hit.text.find(quotes[0])
+    start = hit.start + first if first >= 0 else hit.start
+    last = hit.text.find(quotes[-1])
+    end = hit.start + last + len(quotes[-1]) if last >= 0 else hit.end
+    return Citation(
+        n=n,
+        doc_id=hit.doc_id,
+        title=hit.title,
+        quote=quote,
+        start=start,
+        end=max(end, start),
+        url=str(meta.get("url") or meta.get("src_url") or ""),
+        date=str(meta.get("date") or meta.get("date_text") or ""),
+        outlet=str(meta.get("outlet") or ""),
+        chunk_id=hit.chunk_id,
+    )
+
+
+def abstain(
+    question: str,
+    hits: Sequence[Hit],
+    *,
+    query: str = "",
+    mode: str = "extractive",
+    language: str | None = None,
+    unsupported: Sequence[str] = (),
+) -> Answer:
+    language = language or detect_language(question)
+    return Answer(
+        question=question,
+        text=ABSTAIN_TEXT[language],
+        hits=tuple(hits),
+        abstained=True,
+        unsupported=tuple(unsupported),
+        query=query,
+        mode=mode,
+        language=language,
+    )

@@ -1,0 +1,255 @@
+"""The answer chain, built from LangChain runnables and used by the CLI, the API and the UI:
+
+question (+ history, filters) -> retrieval query -> hybrid retrieval -> evidence gate
+-> answer (extractive, or a chat model) -> citation check -> ``Answer``
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+
+from kb.answer import Answer, abstain, check, compose_extractive, detect_language
+from kb.errors import ConfigError
+from kb.keyword import analyze
+from kb.types import Hit
+
+if TYPE_CHECKING:
+    from kb.knowledge_base import KnowledgeBase
+
+Message = Mapping[str, Any]
+
+# Words that point back to an earlier turn: "badannya", "tersebut", "their", "there".
+_ANAPHORA = re.compile(
+    r"(\w+nya\b|\b(tersebut|itu|ini|dia|ia|beliau|mereka|di sana|sana|its|their|his|her|he|"
+    r"she|it|they|them|there|that|this)\b)",
+    re.IGNORECASE,
+)
+_ENTITY = re.compile(r"\b(?:[A-Z][\w.-]*[A-Za-z0-9])(?:\s+(?:[A-Z][\w.-]*[A-Za-z0-9]|se-\w+))*")
+_QUESTION_WORDS = frozenset(
+    "Apa Apakah Siapa Kapan Mana Dimana Di Berapa Bagaimana Mengapa Kenapa Which What Who "
+    "When Where How Why Does Do Is Are".split()
+)
+
+
+def prompt_text(name: str) -> str:
+    return (resources.files("kb") / "prompts" / name).read_text(encoding="utf-8")
+
+
+def _entities(text: str) -> list[str]:
+    found = []
+    for m in _ENTITY.finditer(text):
+        words = m.group().split()
+        while words and words[0] in _QUESTION_WORDS:
+            words = words[1:]
+        if words:
+            found.append(" ".join(words))
+    return found
+
+
+def resolve_followup(question: str, history: Sequence[Message] | None) -> str:
+    """The retrieval query for a follow-up, without a chat model.
+
+    When the question points back ("Siapa kepala badannya?") or names no entity of its own,
+    the names and places of the previous user turns are added to it.
+    """
+    previous = [str(m.get("content") or "") for m in history or [] if m.get("role") == "user"]
+    if not previous:
+        return question
+    own = _entities(question)
+    if own and not _ANAPHORA.search(question):
+        return question
+    carried: list[str] = []
+    for turn in reversed(previous[-2:]):
+        for entity in _entities(turn):
+            if entity not in carried and entity not in own:
+                carried.append(entity)
+    return f"{question} {' '.join(carried)}".strip() if carried else question
+
+
+def load_chat_model(spec: str) -> Any:
+    """A LangChain chat model from ``provider:model`` (``ollama:qwen2.5:7b``, ``openai:gpt-4o``)."""
+    provider, _, model = spec.partition(":")
+    if not provider or not model:
+        raise ConfigError(f"KB_LLM={spec!r}: use provider:model, e.g. ollama:qwen2.5:7b")
+    from langchain.chat_models import init_chat_model
+
+    try:
+        return init_chat_model(model, model_provider=provider, temperature=0)
+    except ImportError as e:
+        raise ConfigError(
+            f"the {provider!r} chat models need an extra package: pip install "
+            f"'kb-inovasi[{provider}]' (or langchain-{provider})"
+        ) from e
+    except ValueError as e:
+        raise ConfigError(f"KB_LLM={spec!r}: {e}") from e
+
+
+_TAG = re.compile(r"</?\s*passage", re.IGNORECASE)
+
+
+def _text(message: Any) -> str:
+    """A chat model reply as text (content may be a string or a list of blocks)."""
+    text = getattr(message, "text", None)
+    if isinstance(text, str):
+        return text
+    return str(getattr(message, "content", message))
+
+
+def format_passages(hits: Sequence[Hit]) -> str:
+    """Numbered passages inside delimiters; neither title nor text can close a delimiter."""
+    blocks = []
+    for n, hit in enumerate(hits, 1):
+        title = _TAG.sub("[passage", " ".join(hit.title.split())).replace('"', "'")
+        body = _TAG.sub("[passage", hit.text)
+        blocks.append(f'<passage n="{n}" title="{title}">\n{body}\n</passage>')
+    return "\n\n".join(blocks)
+
+
+def llm_messages(question: str, hits: Sequence[Hit]) -> list[Any]:
+    human = prompt_text("passages.txt").format(passages=format_passages(hits), question=question)
+    return [SystemMessage(prompt_text("answer.txt")), HumanMessage(human)]
+
+
+def _rewrite_with_llm(llm: Any, question: str, history: Sequence[Message]) -> str:
+    turns = "\n".join(f"{m.get('role')}: {m.get('content')}" for m in history[-6:])
+    prompt = prompt_text("rewrite.txt").format(history=turns, question=question)
+    reply = llm.invoke([HumanMessage(prompt)])
+    text = _text(reply).strip().splitlines()
+    return text[0].strip() if text and text[0].strip() else question
+
+
+def evidence(
+    question: str, hits: Sequence[Hit], idf: Callable[[str], float]
+) -> tuple[float, float]:
+    """How well the passages match the question: (embedding similarity of the best passage,
+    the rarity-weighted share of the question's words found in one of the top 3 passages).
+
+    A question whose rare words (names, places, numbers) no passage holds is most often one
+    the articles do not answer.
+    """
+    if not hits:
+        return 0.0, 0.0
+    tokens = set(analyze(question))
+    total = sum(idf(t) for t in tokens)
+    lexical = 0.0
+    if total > 0:
+        for hit in hits[:3]:
+            have = set(analyze(f"{hit.title} {hit.text}"))
+            lexical = max(lexical, sum(idf(t) for t in tokens & have) / total)
+    return float(hits[0].dense_score or 0.0), lexical
+
+
+class AnswerChain:
+    """Builds and runs the chain for one knowledge base and answer mode.
+
+    Args:
+        kb: the knowledge base to retrieve from.
+        llm: ``None`` for extractive answers, or a LangChain chat model.
+        k: passages retrieved per question.
+    """
+
+    def __init__(self, kb: KnowledgeBase, llm: Any = None, *, k: int = 5) -> None:
+        self.kb = kb
+        self.llm = llm
+        self.k = k
+        self.mode = "extractive" if llm is None else f"llm:{_model_name(llm)}"
+        self.runnable: Runnable[dict[str, Any], Answer] = (
+            RunnablePassthrough.assign(query=RunnableLambda(self._query))
+            | RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve))
+            | RunnableLambda(self._answer)
+        )
+
+    def _query(self, state: dict[str, Any]) -> str:
+        history = state.get("history") or []
+        if history and self.llm is not None:
+            return _rewrite_with_llm(self.llm, state["question"], history)
+        return resolve_followup(state["question"], history)
+
+    def _retrieve(self, state: dict[str, Any]) -> list[Hit]:
+        # Several passages of one article may be needed: the answer may sit in its second.
+        return self.kb.retrieve(
+            state["query"], k=self.k, filters=state.get("filters"), per_article=None
+        )
+
+    def _similarity(self, query: str) -> Callable[[list[str]], Sequence[float]]:
+        embedder = self.kb.embedder
+
+        def similarity(texts: list[str]) -> list[float]:
+            q = np.asarray(embedder.embed_query(query), dtype=np.float32)
+            vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+            return [float(v) for v in vectors @ q]
+
+        return similarity
+
+    def _gate(self, question: str, hits: Sequence[Hit]) -> bool:
+        """True when the evidence is too weak to answer (thresholds are settings).
+
+        When few of the question's words occur in the articles at all (an English question
+        over Indonesian reports), word overlap says nothing and the embedding decides alone.
+        """
+        index = self.kb.retriever.index
+        dense, lexical = evidence(question, hits, index.idf)
+        settings = self.kb.settings
+        if index.coverage(question) < 0.5:
+            return dense < settings.abstain_dense_crosslingual
+        return dense < settings.abstain_dense and lexical < settings.abstain_lexical
+
+    def _answer(self, state: dict[str, Any]) -> Answer:
+        question, hits, query = state["question"], state["hits"], state["query"]
+        language = detect_language(question)
+        if not hits or self._gate(query, hits):
+            return abstain(question, hits, query=query, mode=self.mode, language=language)
+        if self.llm is None:
+            text, _ = compose_extractive(query, hits, self._similarity(query))
+        else:
+            reply = self.llm.invoke(llm_messages(question, hits))
+            text = _text(reply)
+        return check(question, text, hits, query=query, mode=self.mode, language=language)
+
+    def invoke(
+        self,
+        question: str,
+        history: Sequence[Message] | None = None,
+        filters: Mapping[str, Any] | None = None,
+    ) -> Answer:
+        return self.runnable.invoke(
+            {"question": question, "history": list(history or []), "filters": filters}
+        )
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Message] | None = None,
+        filters: Mapping[str, Any] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Partial answer texts as the model writes them, then the checked ``Answer``."""
+        state: dict[str, Any] = {
+            "question": question, "history": list(history or []), "filters": filters
+        }  # fmt: skip
+        state["query"] = self._query(state)
+        state["hits"] = self._retrieve(state)
+        hits = state["hits"]
+        if self.llm is None or not hits or self._gate(state["query"], hits):
+            yield self._answer(state)
+            return
+        text = ""
+        for piece in self.llm.stream(llm_messages(question, hits)):
+            text += _text(piece)
+            yield text
+        yield check(question, text, hits, query=state["query"], mode=self.mode,
+                    language=detect_language(question))  # fmt: skip
+
+
+def _model_name(llm: Any) -> str:
+    for attr in ("model_name", "model", "model_id"):
+        value = getattr(llm, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return type(llm).__name__

@@ -1,0 +1,97 @@
+"""Extractive answers with the default model on the sample knowledge base."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import fake_settings
+
+from kb import Answer, KnowledgeBase
+from kb.answer import ABSTAIN_TEXT, answer_sentences, detect_language
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    store = tmp_path_factory.mktemp("answers") / "store"
+    base = KnowledgeBase(settings=fake_settings(store, embedding_model="e5-small"))
+    assert base.load_samples().ok
+    return base
+
+
+def assert_grounded(kb: KnowledgeBase, answer: Answer) -> None:
+    """Every sentence is verbatim in the passage it cites; citations are numbered 1..n."""
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for sentence in answer_sentences(answer.text):
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+        assert numbers, sentence
+        bare = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+        for n in numbers:
+            citation = answer.citations[n - 1]
+            article = kb.article(citation.doc_id).text
+            assert bare in article
+            assert article[citation.start : citation.end] == citation.quote
+    assert len(re.sub(r"\[\d+\]", "", answer.text).split()) <= 80
+
+
+def test_answer_names_the_head_of_bpsdm_jambi(kb: KnowledgeBase) -> None:
+    answer = kb.ask("Siapa Kepala BPSDM Provinsi Jambi?")
+    assert not answer.abstained
+    assert "Iskandar Nasuti" in answer.text
+    assert answer.citations[0].doc_id == "sample-camat-jambi-belajar-tangsel"
+    assert answer.citations[0].title.startswith("Tiga Puluh Camat Jambi")
+    assert_grounded(kb, answer)
+
+
+def test_english_question_gets_a_cited_indonesian_sentence(kb: KnowledgeBase) -> None:
+    answer = kb.ask("How many complaints did the Sapa Kuningan app receive?")
+    assert not answer.abstained and answer.language == "en"
+    assert "3.846" in answer.text
+    assert answer.citations[0].doc_id == "sample-aplikasi-sapa-kuningan"
+    assert_grounded(kb, answer)
+
+
+def test_follow_up_question_uses_the_conversation(kb: KnowledgeBase) -> None:
+    history = [
+        {
+            "role": "user",
+            "content": "Apa tujuan BPSDM Provinsi Jambi membawa para camat ke Tangsel?",
+        },
+        {"role": "assistant", "content": "Untuk mengamati praktik pelayanan di Tangsel. [1]"},
+    ]
+    answer = kb.ask("Siapa kepala badannya?", history=history)
+    assert "BPSDM Provinsi Jambi" in answer.query
+    assert "Iskandar Nasuti" in answer.text
+    assert_grounded(kb, answer)
+    alone = kb.ask("Siapa kepala badannya?")
+    assert "Iskandar Nasuti" not in alone.text, "without the history the question is ambiguous"
+
+
+def test_unanswerable_question_abstains_and_still_shows_passages(kb: KnowledgeBase) -> None:
+    answer = kb.ask("Berapa harga tiket pesawat Jakarta ke Bali?")
+    assert answer.abstained
+    assert answer.text == ABSTAIN_TEXT["id"]
+    assert answer.citations == ()
+    assert answer.hits, "the closest passages come back with an abstention"
+
+
+def test_language_detection() -> None:
+    assert detect_language("Siapa kepala dinas yang membuka layanan malam?") == "id"
+    assert detect_language("Who opened the evening service in the district?") == "en"
+
+
+def test_filters_reach_the_answer(kb: KnowledgeBase) -> None:
+    answer = kb.ask("Siapa Kepala BPSDM Provinsi Jambi?", filters={"region": "Balikpapan"})
+    assert all(
+        h.metadata.get("doc_id") != "sample-camat-jambi-belajar-tangsel" for h in answer.hits
+    )
+
+
+def test_empty_question_is_refused(tmp_path: Path) -> None:
+    from kb.errors import KbError
+
+    with pytest.raises(KbError):
+        KnowledgeBase(settings=fake_settings(tmp_path / "s")).ask("  ")
