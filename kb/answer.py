@@ -32,7 +32,7 @@ _ID = frozenset(
     "kenapa apakah pada untuk dengan oleh adalah kecamatan kota kabupaten layanan pelayanan "
     "camat kepala".split()
 )
-W_LEXICAL, W_RANK, W_DENSE = 0.3, 0.1, 1.0
+W_LEXICAL, W_RANK, W_DENSE, ANSWER_TYPE_BONUS = 0.2, 0.1, 1.0, 0.3
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 # Sentences that lean on the one before them: "Seperti, ...", "Hal itu ...", "Ia ...".
@@ -44,7 +44,6 @@ _BACKREF = re.compile(
 _WHO = re.compile(r"\b(siapa|who)\b", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\b(berapa|how (many|much)|jumlah)\b", re.IGNORECASE)
 _WHEN = re.compile(r"\b(kapan|when|hari apa|tanggal|pukul|jam|what time|which day)\b", re.I)
-_NUMBER = re.compile(r"\d")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 _DAY = re.compile(
     r"\b(senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|pukul|\d{1,2}[./:]\d{2})\b", re.I
@@ -113,6 +112,23 @@ def passage_sentences(hits: Sequence[Hit]) -> list[Sentence]:
     return out
 
 
+def _new_of_asked_type(question: str, sentence: str) -> float:
+    """1 when the sentence holds something of the kind asked for that the question does not
+    already say: a name for "siapa"/"who", a number for "berapa", a day or time for "kapan"."""
+    asked = [
+        (_WHO, _NAME),
+        (_HOW_MANY, re.compile(r"\d+(?:[.,]\d+)*")),
+        (_WHEN, _DAY),
+    ]
+    lowered = question.lower()
+    for cue, kind in asked:
+        if cue.search(question):
+            found = [m.group().lower() for m in kind.finditer(sentence)]
+            if any(f not in lowered for f in found):
+                return 1.0
+    return 0.0
+
+
 def _idf(sentences: Sequence[Sentence]) -> dict[str, float]:
     df: dict[str, int] = {}
     for s in sentences:
@@ -140,18 +156,23 @@ def score_sentences(
         return []
     q_tokens = set(analyze(question))
     idf = _idf(sentences)
-    q_weight = sum(idf.get(t, math.log(1 + len(sentences))) for t in q_tokens) or 1.0
+    unseen = math.log(1 + len(sentences))
+
+    def weight(tokens: set[str]) -> float:
+        return sum(idf.get(t, unseen) for t in tokens)
+
+    q_weight = weight(q_tokens) or 1.0
+    # The question's words that are not in an article's title point at the sentence that
+    # answers, not at the article: "Berapa *proposal* yang *masuk* ke Lomba Inovasi Klaten?"
+    focus = {i: q_tokens - set(analyze(h.title)) for i, h in enumerate(hits)}
     scored: list[Sentence] = []
     for s in sentences:
-        lexical = sum(idf[t] for t in q_tokens & s.tokens) / q_weight
+        lexical = weight(q_tokens & s.tokens) / q_weight
+        wanted = focus[s.hit_index]
+        focused = weight(wanted & s.tokens) / weight(wanted) if wanted else lexical
+        lexical = (lexical + focused) / 2
         rank = 1.0 / (1 + s.hit_index)
-        bonus = 0.0
-        if _WHO.search(question) and _NAME.search(s.text):
-            bonus += 0.1
-        if _HOW_MANY.search(question) and _NUMBER.search(s.text):
-            bonus += 0.1
-        if _WHEN.search(question) and _DAY.search(s.text):
-            bonus += 0.1
+        bonus = ANSWER_TYPE_BONUS * _new_of_asked_type(question, s.text)
         value = W_LEXICAL * lexical + W_RANK * rank + bonus
         scored.append(Sentence(s.hit_index, s.text, s.start, s.end, value, s.tokens))
     scored.sort(key=lambda s: -s.score)
