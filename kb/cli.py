@@ -247,6 +247,7 @@ def rebuild(store: Path | None) -> None:
 )
 @click.option("-k", "k", default=10, show_default=True, help="Ranking depth.")
 @click.option("--split", default=None, help="Only questions of this split (e.g. valid).")
+@click.option("--answers", is_flag=True, help="Also ask every question and score the answers.")
 @store_option
 @json_option
 def eval_(
@@ -254,19 +255,28 @@ def eval_(
     corpus: tuple[Path, ...],
     k: int,
     split: str | None,
+    answers: bool,
     store: Path | None,
     as_json: bool,
 ) -> None:
     """Retrieval metrics for QUESTIONS: the product against dense-only and plain BM25."""
-    from kb.evaluate import evaluate_files, format_table
+    from kb.evaluate import evaluate_files, format_answer_metrics, format_table
 
-    report = evaluate_files(
-        open_kb(store), questions, corpus, split=split, k=k, progress=sys.stderr.isatty()
+    report, answer_metrics = evaluate_files(
+        open_kb(store),
+        questions,
+        corpus,
+        split=split,
+        k=k,
+        progress=sys.stderr.isatty(),
+        answers=answers,
     )
     if as_json:
-        emit(report.metrics)
-    else:
-        click.echo(format_table(report))
+        emit({"retrieval": report.metrics, "answers": answer_metrics})
+        return
+    click.echo(format_table(report))
+    if answer_metrics is not None:
+        click.echo(format_answer_metrics(answer_metrics))
 
 
 @cli.command()

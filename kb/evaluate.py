@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -186,6 +187,70 @@ def evaluate(
     return EvalReport(tuple(metrics), unanswerable=len(items) - len(answerable), rankings=rankings)
 
 
+@dataclass(frozen=True)
+class AnswerMetrics:
+    """Extractive (or LLM) answers: how often they hold the gold answer, how long they are,
+    how often the product declines."""
+
+    answerable: int
+    contains_answer: float
+    abstained_answerable: float
+    unanswerable: int
+    abstained_unanswerable: float
+    words_mean: float
+    words_p50: float
+    words_p90: float
+    words_max: int
+
+
+def evaluate_answers(kb: KnowledgeBase, questions: Iterable[Question]) -> AnswerMetrics:
+    """Ask every question; a hit is an answer text holding one of ``answers`` (any case)."""
+    items = list(questions)
+    contains = abstained = declined = 0
+    words: list[int] = []
+    answerable = [q for q in items if q.answerable]
+    for q in items:
+        answer = kb.ask(q.question)
+        if not q.answerable:
+            declined += answer.abstained
+            continue
+        if answer.abstained:
+            abstained += 1
+            continue
+        text = re.sub(r"\s*\[\d+\]", "", answer.text)
+        words.append(len(text.split()))
+        contains += any(a.lower() in text.lower() for a in q.answers)
+    words.sort()
+    n, m = max(len(answerable), 1), max(len(items) - len(answerable), 1)
+
+    def pct(p: float) -> float:
+        return float(words[min(len(words) - 1, int(p * len(words)))]) if words else 0.0
+
+    return AnswerMetrics(
+        answerable=len(answerable),
+        contains_answer=contains / n,
+        abstained_answerable=abstained / n,
+        unanswerable=len(items) - len(answerable),
+        abstained_unanswerable=declined / m if len(items) > len(answerable) else 0.0,
+        words_mean=sum(words) / len(words) if words else 0.0,
+        words_p50=pct(0.5),
+        words_p90=pct(0.9),
+        words_max=max(words, default=0),
+    )
+
+
+def format_answer_metrics(m: AnswerMetrics) -> str:
+    return "\n".join(
+        [
+            f"answers: {m.answerable} answerable questions, "
+            f"{m.contains_answer:.1%} hold the gold answer, {m.abstained_answerable:.1%} declined",
+            f"answer length (words): mean {m.words_mean:.1f}, p50 {m.words_p50:.0f}, "
+            f"p90 {m.words_p90:.0f}, max {m.words_max}",
+            f"unanswerable: {m.unanswerable} questions, {m.abstained_unanswerable:.1%} declined",
+        ]
+    )
+
+
 def evaluate_files(
     kb: KnowledgeBase,
     questions_path: str | Path,
@@ -194,11 +259,17 @@ def evaluate_files(
     split: str | None = None,
     k: int = 10,
     progress: bool = False,
-) -> EvalReport:
+    answers: bool = False,
+) -> tuple[EvalReport, AnswerMetrics | None]:
     """``kb eval``: with ``corpus``, ingest it into a throw-away store first."""
     questions = load_questions(questions_path, split)
+
+    def run(target: KnowledgeBase) -> tuple[EvalReport, AnswerMetrics | None]:
+        report = evaluate(target, questions, k, progress)
+        return report, evaluate_answers(target, questions) if answers else None
+
     if not corpus:
-        return evaluate(kb, questions, k, progress)
+        return run(kb)
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as folder:
         settings = kb.settings.with_overrides(store=Path(folder), chroma_url="")
         scratch = KnowledgeBase(settings=settings, embedder=kb.embedder)
@@ -206,7 +277,7 @@ def evaluate_files(
         if not report.ok:
             first = report.failed[0]
             raise KbError(f"the corpus did not ingest cleanly: {first.source}: {first.reason}")
-        return evaluate(scratch, questions, k, progress)
+        return run(scratch)
 
 
 def format_table(report: EvalReport) -> str:

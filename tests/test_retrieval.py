@@ -126,3 +126,23 @@ def test_own_question_set_with_the_default_model(tmp_path: Path) -> None:
     assert result.get("product", "id").mrr_at_10 >= 0.9
     assert result.get("product", "en").mrr_at_10 >= 0.85
     assert product.recall_at_5 >= 0.95
+
+
+def test_answer_metrics_count_hits_lengths_and_abstentions(tmp_path: Path) -> None:
+    from kb.evaluate import evaluate_answers
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in ROWS), encoding="utf-8")
+    settings = fake_settings(tmp_path / "s", abstain_dense=0.0, abstain_lexical=0.0,
+                             abstain_dense_crosslingual=0.0)  # fmt: skip
+    kb = KnowledgeBase(settings=settings, embedder=HashingEmbeddings())
+    kb.ingest([path])
+    questions = [
+        Question("q1", "Berapa aduan warga yang dijawab Pemkot Bandung?", "c", answers=("3.846",)),
+        Question("q2", "Berapa anggaran renovasi pasar Sleman?", "b", answers=("Rp 9 miliar",)),
+    ]
+    m = evaluate_answers(kb, questions)
+    assert m.answerable == 2 and m.unanswerable == 0
+    assert m.contains_answer == 0.5
+    assert m.abstained_answerable == 0.0
+    assert 0 < m.words_mean <= m.words_max <= 80
