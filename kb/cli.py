@@ -33,6 +33,26 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
 
 
+def filter_options(func: F) -> F:
+    """--region, --outlet, --since and --until: the product's filters."""
+    options = [
+        click.option("--region", default=None, help="Only articles about this region (any level)."),
+        click.option("--outlet", default=None, help="Only articles from this outlet."),
+        click.option("--since", "date_from", default=None, help="Dated on/after YYYY-MM-DD."),
+        click.option("--until", "date_to", default=None, help="Dated on/before YYYY-MM-DD."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_filters(
+    region: str | None, outlet: str | None, date_from: str | None, date_to: str | None
+) -> dict[str, str] | None:
+    given = {"region": region, "outlet": outlet, "date_from": date_from, "date_to": date_to}
+    return {key: value for key, value in given.items() if value} or None
+
+
 def open_kb(store: Path | None) -> KnowledgeBase:
     settings = Settings.from_env(store=store)
     _log_to_file(Path(settings.store))
@@ -85,10 +105,7 @@ def ingest(paths: tuple[Path, ...], prune: bool, store: Path | None, as_json: bo
 @cli.command()
 @click.argument("query")
 @click.option("-k", "k", default=5, show_default=True, help="Number of results.")
-@click.option("--region", default=None, help="Only articles about this region (any level).")
-@click.option("--outlet", default=None, help="Only articles from this outlet.")
-@click.option("--since", "date_from", default=None, help="Only articles dated on/after YYYY-MM-DD.")
-@click.option("--until", "date_to", default=None, help="Only articles dated on/before YYYY-MM-DD.")
+@filter_options
 @click.option("--per-article", default=1, show_default=True, help="Passages per article (0: any).")
 @store_option
 @json_option
@@ -104,14 +121,8 @@ def search(
     as_json: bool,
 ) -> None:
     """Retrieve the passages that best match QUERY."""
-    filters = {
-        key: value
-        for key, value in {
-            "region": region, "outlet": outlet, "date_from": date_from, "date_to": date_to
-        }.items()
-        if value
-    }  # fmt: skip
-    hits = open_kb(store).retrieve(query, k, filters or None, per_article=per_article or None)
+    filters = make_filters(region, outlet, date_from, date_to)
+    hits = open_kb(store).retrieve(query, k, filters, per_article=per_article or None)
     if as_json:
         emit(hits)
         return
@@ -133,10 +144,7 @@ def _format_hit(n: int, hit: Hit) -> str:
 @cli.command()
 @click.argument("question")
 @click.option("--llm", default=None, help="Chat model as provider:model (default: KB_LLM).")
-@click.option("--region", default=None, help="Only articles about this region (any level).")
-@click.option("--outlet", default=None, help="Only articles from this outlet.")
-@click.option("--since", "date_from", default=None, help="Only articles dated on/after YYYY-MM-DD.")
-@click.option("--until", "date_to", default=None, help="Only articles dated on/before YYYY-MM-DD.")
+@filter_options
 @store_option
 @json_option
 def ask(
@@ -150,14 +158,8 @@ def ask(
     as_json: bool,
 ) -> None:
     """Answer QUESTION from the articles, with numbered sources."""
-    filters = {
-        key: value
-        for key, value in {
-            "region": region, "outlet": outlet, "date_from": date_from, "date_to": date_to
-        }.items()
-        if value
-    }  # fmt: skip
-    answer = open_kb(store).ask(question, filters=filters or None, llm=llm)
+    filters = make_filters(region, outlet, date_from, date_to)
+    answer = open_kb(store).ask(question, filters=filters, llm=llm)
     if as_json:
         emit(answer)
         return

