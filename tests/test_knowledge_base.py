@@ -61,6 +61,43 @@ def test_ingest_a_folder_then_retrieve(fake_kb: KnowledgeBase, reports: Path) ->
     assert len({h.doc_id for h in hits}) == len(hits), "one passage per article by default"
 
 
+def test_every_format_is_ingested_and_found(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
+    import docx
+    from test_loaders import make_pdf
+
+    folder = tmp_path / "formats"
+    write(folder, "a.txt", "Layanan Malam Ciputat\nKecamatan Ciputat melayani warga malam hari.\n")
+    write(folder, "b.md", "# Sabtu Melayani\n\nMal Pelayanan Publik buka hari Sabtu.\n")
+    write(
+        folder,
+        "c.html",
+        "<html><head><title>Aplikasi Aduan</title><script>alert('x')</script></head><body>"
+        "<article><h1>Aplikasi Aduan</h1><p>Aplikasi aduan warga menjawab laporan.</p>"
+        "</article></body></html>",
+    )
+    (folder / "d.pdf").write_bytes(make_pdf([["Mobil Keliling", "Mobil keliling merekam KTP."]]))
+    document = docx.Document()
+    document.add_paragraph("Lomba Inovasi")
+    document.add_paragraph("Bappeda menggelar lomba inovasi daerah.")
+    document.save(str(folder / "e.docx"))
+    write(folder, "f.jsonl", json.dumps({"id": "f", "title": "Diklat", "text": "Diklat digital."}))
+    report = fake_kb.ingest([folder])
+    assert report.ok, report.failed
+    assert len(report.added) == 6
+    titles = {a.title for a in fake_kb.articles()}
+    assert titles == {
+        "Layanan Malam Ciputat", "Sabtu Melayani", "Aplikasi Aduan", "Mobil Keliling",
+        "Lomba Inovasi", "Diklat",
+    }  # fmt: skip
+    for query, title in [
+        ("mobil keliling merekam KTP", "Mobil Keliling"),
+        ("Bappeda lomba inovasi daerah", "Lomba Inovasi"),
+        ("aplikasi aduan warga", "Aplikasi Aduan"),
+    ]:
+        assert fake_kb.retrieve(query, k=1)[0].title == title
+    assert "alert" not in fake_kb.article(fake_kb.retrieve("aplikasi aduan", k=1)[0].doc_id).text
+
+
 def test_seed_shaped_article_gets_title_outlet_regions(
     fake_kb: KnowledgeBase, reports: Path
 ) -> None:
