@@ -1,6 +1,7 @@
 """The Gradio app: ``build_app(kb)`` builds it, ``serve`` launches it.
 
-A first chat page over ``kb.ask``: cited answers with their quoted passages, a region filter.
+Two tabs: a chat over ``kb.ask`` (cited answers with their quoted passages, a region filter)
+and the document library (list, search, upload, delete).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
+from ingest.loaders import SUPPORTED_SUFFIXES
+from kb import library
 from kb.answer import CLOSEST, Answer
 from kb.errors import KbError
 from kb.knowledge_base import KnowledgeBase
@@ -44,7 +47,7 @@ def format_answer(answer: Answer) -> str:
 
 
 def build_app(kb: KnowledgeBase) -> gr.Blocks:
-    """The chat page over ``kb.retrieve``; built without serving, so tests can call it."""
+    """The app: a chat over ``kb.ask`` and a document library; built without serving."""
 
     def respond(
         message: str, history: list[dict[str, Any]], region: str
@@ -64,19 +67,62 @@ def build_app(kb: KnowledgeBase) -> gr.Blocks:
         ]
         return history, ""
 
+    def refresh(search: str) -> list[list[Any]]:
+        return library.rows(kb, search or "")
+
+    def add_files(
+        files: list[str] | None,
+        search: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio injects progress)
+    ) -> tuple[str, list[list[Any]]]:
+        if not files:
+            return "Pilih berkas terlebih dahulu.", refresh(search)
+        progress(0.1, desc="Memasukkan laporan…")
+        try:
+            report = library.upload(kb, files)
+        except KbError as e:
+            return f"⚠️ {html.escape(str(e))}", refresh(search)
+        return library.format_report(report), refresh(search)
+
+    def remove(doc_id: str, search: str) -> tuple[str, list[list[Any]]]:
+        try:
+            kb.delete((doc_id or "").strip())
+        except KbError as e:
+            return f"⚠️ {html.escape(str(e))}", refresh(search)
+        return f"Dihapus: {html.escape(doc_id.strip())}", refresh(search)
+
     with gr.Blocks(title="Inovasi Layanan Publik — Basis Pengetahuan") as app:
         gr.Markdown("## Basis pengetahuan inovasi layanan publik daerah")
-        chatbot = gr.Chatbot(label="Percakapan", height=480)
-        with gr.Row():
-            question = gr.Textbox(
-                label="Pertanyaan", placeholder="Tanyakan sesuatu tentang laporan…", scale=4
+        with gr.Tab("Tanya"):
+            chatbot = gr.Chatbot(label="Percakapan", height=480)
+            with gr.Row():
+                question = gr.Textbox(
+                    label="Pertanyaan", placeholder="Tanyakan sesuatu tentang laporan…", scale=4
+                )
+                region = gr.Textbox(label="Wilayah (opsional)", placeholder="mis. Tangsel", scale=1)
+            send = gr.Button("Kirim", variant="primary")
+            gr.Examples(EXAMPLES, inputs=question)
+            inputs, outputs = [question, chatbot, region], [chatbot, question]
+            send.click(respond, inputs, outputs, api_name="ask")
+            question.submit(respond, inputs, outputs, api_visibility="private")
+        with gr.Tab("Pustaka dokumen"):
+            search = gr.Textbox(label="Cari judul, wilayah atau doc_id")
+            table = gr.Dataframe(
+                headers=library.COLUMNS, value=lambda: refresh(""), interactive=False
             )
-            region = gr.Textbox(label="Wilayah (opsional)", placeholder="mis. Tangsel", scale=1)
-        send = gr.Button("Kirim", variant="primary")
-        gr.Examples(EXAMPLES, inputs=question)
-        inputs, outputs = [question, chatbot, region], [chatbot, question]
-        send.click(respond, inputs, outputs, api_name="ask")
-        question.submit(respond, inputs, outputs, api_visibility="private")
+            uploads = gr.File(
+                label="Unggah laporan (txt, md, html, pdf, docx, jsonl)",
+                file_count="multiple",
+                file_types=sorted(SUPPORTED_SUFFIXES),
+            )
+            add = gr.Button("Masukkan ke basis pengetahuan", variant="primary")
+            with gr.Row():
+                doc_id = gr.Textbox(label="doc_id yang akan dihapus", scale=3)
+                delete = gr.Button("Hapus", variant="stop", scale=1)
+            status = gr.Markdown()
+            search.change(refresh, search, table, api_name="library")
+            add.click(add_files, [uploads, search], [status, table], api_name="upload")
+            delete.click(remove, [doc_id, search], [status, table], api_name="delete")
     return app
 
 

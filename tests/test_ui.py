@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 
 from kb import KnowledgeBase
@@ -27,3 +29,41 @@ def test_article_text_is_escaped() -> None:
     shown = format_answer(answer)
     assert "<script>" not in shown and "<img" not in shown
     assert "&lt;script&gt;" in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
+
+
+def test_library_lists_searches_and_uploads(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
+    from kb import library
+
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    good = incoming / "Laporan Malam.txt"
+    good.write_text("Layanan Malam Kelurahan\nKelurahan melayani warga malam hari.\n", "utf-8")
+    fake_pdf = incoming / "palsu.pdf"
+    fake_pdf.write_text("bukan pdf", encoding="utf-8")
+    binary = incoming / "biner.txt"
+    binary.write_bytes(bytes(range(256)))
+    report = library.upload(fake_kb, [good, fake_pdf, binary])
+    assert len(report.added) == 1
+    assert {Path(f.source).name for f in report.failed} == {"palsu.pdf", "biner.txt"}
+    saved = Path(fake_kb.settings.store) / "uploads" / "Laporan_Malam.txt"
+    assert saved.exists()
+    assert [r[0] for r in library.rows(fake_kb, "malam")] == ["Layanan Malam Kelurahan"]
+    assert library.rows(fake_kb, "tidak ada") == []
+    assert "**1** ditambahkan" in library.format_report(report)
+
+
+def test_upload_names_cannot_leave_the_uploads_folder(tmp_path: Path) -> None:
+    from kb import library
+
+    assert library.clean_name("../../etc/passwd.txt") == "passwd.txt"
+    assert library.clean_name("C:\\Windows\\evil.md") == "evil.md"
+    assert library.clean_name("..") == "berkas"
+    assert "/" not in library.clean_name("a/b/../c.TXT") and library.clean_name("x.TXT") == "x.txt"
+    source = tmp_path / "..hidden.txt"
+    source.write_text("Judul\nIsi laporan.\n", encoding="utf-8")
+    saved, failed = library.save_uploads([source], tmp_path / "up")
+    assert not failed and saved[0].parent == (tmp_path / "up").resolve()
+    link = tmp_path / "link.txt"
+    link.symlink_to(source)
+    saved, failed = library.save_uploads([link], tmp_path / "up")
+    assert not saved and failed[0].reason == "not a regular file"
