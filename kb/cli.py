@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from kb.errors import KbError
+from kb.filters import from_fields
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.types import Hit, to_jsonable
@@ -44,13 +45,6 @@ def filter_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
-
-
-def make_filters(
-    region: str | None, outlet: str | None, date_from: str | None, date_to: str | None
-) -> dict[str, str] | None:
-    given = {"region": region, "outlet": outlet, "date_from": date_from, "date_to": date_to}
-    return {key: value for key, value in given.items() if value} or None
 
 
 def open_kb(store: Path | None) -> KnowledgeBase:
@@ -121,7 +115,7 @@ def search(
     as_json: bool,
 ) -> None:
     """Retrieve the passages that best match QUERY."""
-    filters = make_filters(region, outlet, date_from, date_to)
+    filters = from_fields(region, outlet, date_from, date_to)
     hits = open_kb(store).retrieve(query, k, filters, per_article=per_article or None)
     if as_json:
         emit(hits)
@@ -158,7 +152,7 @@ def ask(
     as_json: bool,
 ) -> None:
     """Answer QUESTION from the articles, with numbered sources."""
-    filters = make_filters(region, outlet, date_from, date_to)
+    filters = from_fields(region, outlet, date_from, date_to)
     answer = open_kb(store).ask(question, filters=filters, llm=llm)
     if as_json:
         emit(answer)

@@ -17,6 +17,17 @@ from kb.errors import ConfigError
 FILTER_KEYS = frozenset({"region", "outlet", "doc_id", "date_from", "date_to"})
 
 
+def from_fields(
+    region: str | None = None,
+    outlet: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> dict[str, str] | None:
+    """The filter dict from separate form or command-line fields; empty ones are left out."""
+    given = {"region": region, "outlet": outlet, "date_from": date_from, "date_to": date_to}
+    return {k: v.strip() for k, v in given.items() if v and v.strip()} or None
+
+
 def date_int(value: str | dt.date) -> int:
     """``2017-11-07`` -> ``20171107`` (the form dates are stored in, for range filters)."""
     if isinstance(value, dt.date):

@@ -19,6 +19,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES
 from kb import library
 from kb.answer import CLOSEST, Answer
 from kb.errors import KbError
+from kb.filters import from_fields
 from kb.knowledge_base import KnowledgeBase
 
 EXAMPLES = [
@@ -46,16 +47,44 @@ def format_answer(answer: Answer) -> str:
     return "\n\n".join(lines)
 
 
+def describe_filters(
+    region: str | None, outlet: str | None, date_from: str | None, date_to: str | None
+) -> str:
+    """The indicator shown when filters are on."""
+    filters = from_fields(region, outlet, date_from, date_to)
+    if not filters:
+        return ""
+    parts = [f"{html.escape(k)}: {html.escape(v)}" for k, v in filters.items()]
+    return "🔎 **Filter aktif** — " + " · ".join(parts)
+
+
+def facets(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+    """Regions and outlets named in the ingested articles, for the filter lists."""
+    regions: set[str] = set()
+    outlets: set[str] = set()
+    for article in kb.articles():
+        named = article.metadata.get("regions") or []
+        regions.update(named if isinstance(named, list) else [str(named)])
+        if article.metadata.get("outlet"):
+            outlets.add(str(article.metadata["outlet"]))
+    return sorted(regions), sorted(outlets)
+
+
 def build_app(kb: KnowledgeBase) -> gr.Blocks:
     """The app: a chat over ``kb.ask`` and a document library; built without serving."""
 
     def respond(
-        message: str, history: list[dict[str, Any]], region: str
+        message: str,
+        history: list[dict[str, Any]],
+        region: str | None = None,
+        outlet: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
     ) -> tuple[list[dict[str, Any]], str]:
         history = list(history or [])
         if not message or not message.strip():
             return history, ""
-        filters = {"region": region} if region and region.strip() else None
+        filters = from_fields(region, outlet, date_from, date_to)
         earlier = [{"role": m["role"], "content": str(m["content"])} for m in history]
         try:
             reply = format_answer(kb.ask(message, history=earlier, filters=filters))

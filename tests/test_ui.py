@@ -67,3 +67,25 @@ def test_upload_names_cannot_leave_the_uploads_folder(tmp_path: Path) -> None:
     link.symlink_to(source)
     saved, failed = library.save_uploads([link], tmp_path / "up")
     assert not saved and failed[0].reason == "not a regular file"
+
+
+def test_filter_facets_and_indicator(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
+    import json
+
+    from kb.ui import describe_filters, facets
+
+    rows = tmp_path / "r.jsonl"
+    row = {"id": "a", "title": "Layanan Sabtu", "text": "MPP Kota Depok buka hari Sabtu.",
+           "outlet": "Warta Contoh", "region": "Kota Depok"}  # fmt: skip
+    rows.write_text(json.dumps(row), encoding="utf-8")
+    fake_kb.ingest([rows])
+    regions, outlets = facets(fake_kb)
+    assert "Kota Depok" in regions and "Provinsi Jawa Barat" in regions
+    assert outlets == ["Warta Contoh"]
+    assert describe_filters(None, "", " ", None) == ""
+    shown = describe_filters("Kota Depok", None, "2024-01-01", "")
+    assert (
+        "Filter aktif" in shown
+        and "region: Kota Depok" in shown
+        and "date_from: 2024-01-01" in shown
+    )
