@@ -84,9 +84,6 @@ class E5SmallEmbeddings(NamedEmbeddings):
             vectors = model.encode(texts, is_query)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
-    def token_count(self, text: str) -> int:
-        return int(self._load().token_count(text, False))
-
 
 class SentenceTransformerEmbeddings(NamedEmbeddings):
     """A sentence-transformers model by local folder or model id, run on the CPU.

@@ -296,19 +296,6 @@ class KnowledgeBase:
         }
 
 
-def _hit(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Hit:
-    return Hit(
-        doc_id=str(meta.get("doc_id", "")),
-        chunk_id=chunk_id,
-        title=str(meta.get("title", "")),
-        text=text,
-        score=float(score),
-        start=int(meta.get("start", 0)),
-        end=int(meta.get("end", len(text))),
-        metadata=meta,
-    )
-
-
 def _info(doc_id: str, meta: dict[str, Any], text: str = "") -> ArticleInfo:
     return ArticleInfo(
         doc_id=doc_id,
