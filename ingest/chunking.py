@@ -132,3 +132,9 @@ def make_chunks(article: Article, max_chars: int = 900, overlap_chars: int = 200
             )
         )
     return chunks
+
+
+def embedding_text(title: str, text: str) -> str:
+    """What is embedded for a chunk: the title (it often names the place and the topic), then
+    the passage. The stored passage stays bare, so its offsets point into the article."""
+    return f"{title}\n{text}" if title else text

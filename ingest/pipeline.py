@@ -13,7 +13,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from ingest.chunking import make_chunks
+from ingest.chunking import embedding_text, make_chunks
 from ingest.enrich import article_metadata, content_hash
 from ingest.loaders import discover, load_file
 from ingest.types import Article, Chunk, Failure, IngestReport
@@ -135,9 +135,7 @@ def _write_group(
         for chunk in chunks:
             ids.append(chunk.chunk_id)
             texts.append(chunk.text)
-            # The title goes into the vector (it often names the place and the topic) but
-            # not into the stored passage, whose offsets point into the article's text.
-            inputs.append(f"{article.title}\n{chunk.text}" if article.title else chunk.text)
+            inputs.append(embedding_text(article.title, chunk.text))
             chunk_meta = {k: v for k, v in meta.items() if k != "chunks"}
             chunk_meta.update(chunk_index=chunk.index, start=chunk.start, end=chunk.end)
             metas.append(chunk_meta)

@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,20 @@ class NamedEmbeddings(Embeddings):
         return out
 
     def embed_query(self, text: str) -> list[float]:
-        return list(self._embed([text], is_query=True)[0].tolist())
+        # The answer chain embeds the same query for retrieval and again to rank sentences:
+        # remember the last few, so each question is embedded once.
+        cache: OrderedDict[str, list[float]] = self.__dict__.setdefault("_queries", OrderedDict())
+        guard: threading.Lock = self.__dict__.setdefault("_queries_lock", threading.Lock())
+        with guard:
+            if text in cache:
+                cache.move_to_end(text)
+                return list(cache[text])
+        vector = list(self._embed([text], is_query=True)[0].tolist())
+        with guard:
+            cache[text] = vector
+            if len(cache) > 64:
+                cache.popitem(last=False)
+        return list(vector)
 
     def _embed(self, texts: list[str], *, is_query: bool) -> np.ndarray:
         raise NotImplementedError

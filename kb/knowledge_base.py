@@ -12,6 +12,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from ingest.chunking import embedding_text
 from ingest.types import Article, IngestReport
 from kb.answer import Answer
 from kb.chain import AnswerChain
@@ -168,10 +169,7 @@ class KnowledgeBase:
             client = make_client(self.settings.store, self.settings.chroma_url)
             store = Store(client, self.settings.collection, self.embedder_name, check=False)
             chunks = [chunk for chunk, _ in store.iter_chunks()]
-            titles = {c.chunk_id: str(c.metadata.get("title") or "") for c in chunks}
-            inputs = [
-                f"{titles[c.chunk_id]}\n{c.text}" if titles[c.chunk_id] else c.text for c in chunks
-            ]
+            inputs = [embedding_text(str(c.metadata.get("title") or ""), c.text) for c in chunks]
             vectors: list[list[float]] = []
             step = max(self.settings.embedding_batch_size * 4, 16)
             bar = None
