@@ -765,3 +765,27 @@ def all_region_names() -> list[str]:
     """Every canonical name: provinces, then kabupaten/kota, then kecamatan, each sorted."""
     g = _gazetteer()
     return [*sorted(g.provinces), *sorted(g.kabkota), *sorted(g.kecamatan_names)]
+
+
+_COMPASS = {"west": "Barat", "east": "Timur", "north": "Utara", "south": "Selatan",
+            "central": "Tengah", "southeast": "Tenggara", "southwest": "Barat Daya"}  # fmt: skip
+_ENGLISH_NAMES = {"java": "Jawa", "sumatra": "Sumatera", "celebes": "Sulawesi",
+                  "borneo": "Kalimantan"}  # fmt: skip
+_ENGLISH_PLACE = re.compile(
+    r"\b(West|East|North|South|Central|Southeast|Southwest)\s+"
+    r"([A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+))?)(?:['’]s\b)?(?:\s+(regency|province|city))?",
+)
+
+
+def indonesian_place_names(text: str) -> str:
+    """English forms of place names rewritten the Indonesian way, so that :func:`find_regions`
+    reads an English question: "East Lombok regency" -> "Kabupaten Lombok Timur", "Central
+    Java" -> "Jawa Tengah"."""
+
+    def rewrite(m: re.Match[str]) -> str:
+        direction, name, kind = m.group(1).lower(), m.group(2), (m.group(3) or "").lower()
+        name = _ENGLISH_NAMES.get(name.lower(), name)
+        prefix = {"regency": "Kabupaten ", "city": "Kota ", "province": "Provinsi "}.get(kind, "")
+        return f"{prefix}{name} {_COMPASS[direction]}"
+
+    return _ENGLISH_PLACE.sub(rewrite, text)

@@ -45,6 +45,7 @@ _WHO = re.compile(r"\b(siapa|who)\b", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\b(berapa|how (many|much)|jumlah)\b", re.IGNORECASE)
 _WHEN = re.compile(r"\b(kapan|when|hari apa|tanggal|pukul|jam|what time|which day)\b", re.I)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DAY = re.compile(
     r"\b(senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|pukul|\d{1,2}[./:]\d{2})\b", re.I
 )
@@ -115,17 +116,18 @@ def passage_sentences(hits: Sequence[Hit]) -> list[Sentence]:
 def _new_of_asked_type(question: str, sentence: str) -> float:
     """1 when the sentence holds something of the kind asked for that the question does not
     already say: a name for "siapa"/"who", a number for "berapa", a day or time for "kapan"."""
-    asked = [
-        (_WHO, _NAME),
-        (_HOW_MANY, re.compile(r"\d+(?:[.,]\d+)*")),
-        (_WHEN, _DAY),
-    ]
     lowered = question.lower()
-    for cue, kind in asked:
-        if cue.search(question):
-            found = [m.group().lower() for m in kind.finditer(sentence)]
-            if any(f not in lowered for f in found):
-                return 1.0
+    if _WHO.search(question):
+        # A name is new when none of its words is in the question: "Kecamatan Tanah Sareal"
+        # does not answer "Siapa camat Tanah Sareal?", "Yudi Permana" does.
+        asked_words = set(_WORD.findall(lowered))
+        if any(not set(_WORD.findall(m.group().lower())) & asked_words
+               for m in _NAME.finditer(sentence)):  # fmt: skip
+            return 1.0
+    for cue, kind in ((_HOW_MANY, _NUMBER), (_WHEN, _DAY)):
+        found = kind.finditer(sentence) if cue.search(question) else ()
+        if any(m.group().lower() not in lowered for m in found):
+            return 1.0
     return 0.0
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
+from ingest.regions import find_regions, indonesian_place_names
 from kb.answer import Answer, abstain, check, compose_extractive, detect_language
 from kb.errors import ConfigError
 from kb.keyword import analyze
@@ -146,6 +147,20 @@ def evidence(
     return float(hits[0].dense_score or 0.0), lexical
 
 
+def regions_not_covered(question: str, hits: Sequence[Hit]) -> list[str]:
+    """The regions the question names that no passage's article is about.
+
+    "Apa aplikasi pengaduan Pemkab Cirebon?" is not answered by reports on Kuningan, however
+    alike the words: a region asked for must be among the regions (with their ancestors) of
+    the articles found.
+    """
+    have: set[str] = set()
+    for hit in hits:
+        have.update(hit.metadata.get("regions") or [])
+    asked = find_regions(indonesian_place_names(question))
+    return [r.name for r in asked if r.name not in have]
+
+
 class AnswerChain:
     """Builds and runs the chain for one knowledge base and answer mode.
 
@@ -189,11 +204,14 @@ class AnswerChain:
         return similarity
 
     def _gate(self, question: str, hits: Sequence[Hit]) -> bool:
-        """True when the evidence is too weak to answer (thresholds are settings).
+        """True when the evidence is too weak to answer (thresholds are settings), or when
+        the question names a region none of the passages is about.
 
         When few of the question's words occur in the articles at all (an English question
         over Indonesian reports), word overlap says nothing and the embedding decides alone.
         """
+        if regions_not_covered(question, hits):
+            return True
         index = self.kb.retriever.index
         dense, lexical = evidence(question, hits, index.idf)
         settings = self.kb.settings

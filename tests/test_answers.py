@@ -95,3 +95,11 @@ def test_empty_question_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(KbError):
         KnowledgeBase(settings=fake_settings(tmp_path / "s")).ask("  ")
+
+
+def test_a_region_no_article_is_about_is_declined(kb: KnowledgeBase) -> None:
+    asked_elsewhere = kb.ask("Apa nama aplikasi pengaduan warga milik Pemkab Cirebon?")
+    assert asked_elsewhere.abstained, asked_elsewhere.text
+    assert asked_elsewhere.hits[0].doc_id == "sample-aplikasi-sapa-kuningan"
+    asked_here = kb.ask("Apa nama aplikasi pengaduan warga milik Pemkab Kuningan?")
+    assert not asked_here.abstained and "Sapa Kuningan" in asked_here.text

@@ -197,3 +197,15 @@ def test_all_region_names() -> None:
     assert not [n for n in all_names if "Kab." in n or "(" in n]
     assert sum(n.startswith("Provinsi ") for n in all_names) == 38
     assert sum(n.startswith(("Kota ", "Kabupaten ")) for n in all_names) == 514
+
+
+def test_english_place_names_are_read_the_indonesian_way() -> None:
+    from ingest.regions import indonesian_place_names
+
+    assert indonesian_place_names("in East Lombok regency") == "in Kabupaten Lombok Timur"
+    assert indonesian_place_names("Central Java's contest") == "Jawa Tengah contest"
+    assert indonesian_place_names("the South Tangerang city office") == (
+        "the Kota Tangerang Selatan office"
+    )
+    text = indonesian_place_names("Who trained officials in West Nusa Tenggara?")
+    assert [r.name for r in find_regions(text)] == ["Provinsi Nusa Tenggara Barat"]
