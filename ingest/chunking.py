@@ -17,8 +17,12 @@ _ABBREVIATIONS = frozenset(
 )
 
 # A sentence ends at . ! ? (and any closing quotes/brackets after it) followed by whitespace.
-_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
-_WORD_BEFORE = re.compile(r"([A-Za-z]+)\.?$")
+# Possessive runs that start only at the first terminator of a run: a line of 100,000 dots is
+# one linear scan, not a quadratic backtrack.
+_END = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’)\]]*+(?=\s)")
+_NEXT_CHAR = re.compile(r"\s*+(\S)")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_LONGEST_ABBREVIATION = max(len(a) for a in _ABBREVIATIONS)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -34,11 +38,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         cursor = 0
         for m in _END.finditer(line):
             end = m.end()
-            if _is_abbreviation(line[cursor : m.start() + 1]):
+            if _is_abbreviation(line, cursor, m.start()):
                 continue
-            nxt = line[end:].lstrip()
+            nxt = _NEXT_CHAR.match(line, end)
             # "…rombongan tiba. kemudian" (lowercase next word) is most often not a new sentence.
-            if nxt and nxt[0].islower():
+            if nxt and nxt.group(1).islower():
                 continue
             _add_span(spans, text, start + cursor, start + end)
             cursor = end
@@ -46,13 +50,18 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _is_abbreviation(fragment: str) -> bool:
-    if not fragment.endswith("."):
+def _is_abbreviation(line: str, cursor: int, stop: int) -> bool:
+    """Whether the period at ``line[stop]`` follows an initial or a known abbreviation (the
+    ASCII letters right before it, after ``cursor``)."""
+    if line[stop] != ".":
         return False
-    m = _WORD_BEFORE.search(fragment[:-1] + ".")
-    if not m:
+    # Only the last few letters are looked at, so a long run of letters costs nothing.
+    start = stop
+    while start > cursor and line[start - 1] in _LETTERS and stop - start <= _LONGEST_ABBREVIATION:
+        start -= 1
+    word = line[start:stop]
+    if not word or (start > cursor and line[start - 1] in _LETTERS):
         return False
-    word = m.group(1)
     return len(word) == 1 or word.lower() in _ABBREVIATIONS
 
 

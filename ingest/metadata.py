@@ -249,10 +249,21 @@ def _only_year(text: str) -> int | None:
     """The year written in the text, if exactly one distinct year (1990-2039) is."""
     years = set()
     for m in _YEAR_RE.finditer(text):
-        if _NOT_A_YEAR_AFTER.match(text, m.end()) or _NOT_A_YEAR_BEFORE.search(text, 0, m.start()):
+        if _NOT_A_YEAR_AFTER.match(text, m.end()) or _after_currency(text, m.start()):
             continue
         years.add(int(m.group("year")))
     return years.pop() if len(years) == 1 else None
+
+
+def _after_currency(text: str, start: int) -> bool:
+    """Whether "Rp", "$" or "US$" (then spaces) ends right before ``start``.
+
+    Only the few characters before the spaces are searched: searching the whole text before
+    each year made a text of many years quadratic."""
+    before = start
+    while before > 0 and text[before - 1] in " \t":
+        before -= 1
+    return _NOT_A_YEAR_BEFORE.search(text, max(0, before - 4), start) is not None
 
 
 def _make_date(year: int, month: int, day: int) -> dt.date | None:

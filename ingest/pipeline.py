@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +15,9 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import embedding_text, make_chunks
 from ingest.enrich import article_metadata, content_hash
-from ingest.loaders import discover, load_file
+from ingest.loaders import LoadLimits, discover, load
 from ingest.types import Article, Chunk, Failure, IngestReport
-from kb.store import Store, StoredArticle
+from kb.store import Store, StoredArticle, fault_point
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,14 @@ class ChunkingOptions:
         return f"sentences-v1:{self.max_chars}:{self.overlap_chars}"
 
 
-def collect(paths: Iterable[str | Path]) -> tuple[list[Article], list[Failure]]:
+def collect(
+    paths: Iterable[str | Path], limits: LoadLimits | None = None
+) -> tuple[list[Article], list[Failure]]:
     """Load every article under ``paths``; a doc_id claimed by two sources is a failure."""
     files, failures = discover(paths)
     articles: dict[str, Article] = {}
     for path in files:
-        for item in load_file(path):
+        for item in load(path, limits or LoadLimits()):
             if isinstance(item, Failure):
                 failures.append(item)
                 continue
@@ -65,11 +67,29 @@ def ingest_articles(
     batch_chunks: int = 64,
     prune_roots: Sequence[Path] = (),
     progress: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     """Write new and changed articles; unchanged ones call neither the embedder nor the store's
-    write methods. The caller holds the store's write lock."""
+    write methods. The caller holds the store's write lock. ``on_progress(chunks_written,
+    chunks_total)`` is called after each group written (the app's progress bar).
+
+    A crash at any point is mended by the next call: it first settles what the interrupted
+    write left (``Store.recover``), then compares hashes, so the batch ends as a clean run."""
     started = time.perf_counter()
     failed = list(failures)
+    given = {a.doc_id for a in articles}
+    for record in store.recover():
+        # Those in this batch are written again below; the others wait for their source.
+        if record.doc_id not in given:
+            line = record.metadata.get("line")
+            failed.append(
+                Failure(
+                    str(record.metadata.get("source", record.doc_id)),
+                    line if isinstance(line, int) else None,
+                    f"article {record.doc_id!r} was left incomplete by an interrupted ingest "
+                    "and was removed: ingest this source again",
+                )
+            )
     known = store.article_hashes([a.doc_id for a in articles])
     pending: list[tuple[Article, dict[str, Any], list[Chunk]]] = []
     added: list[str] = []
@@ -95,6 +115,7 @@ def ingest_articles(
         pending.append((article, meta, chunks))
         (updated if article.doc_id in known else added).append(article.doc_id)
 
+    fault_point("prepared")
     total = sum(len(c) for _, _, c in pending)
     bar = _progress(total, progress)
     written = 0
@@ -104,8 +125,12 @@ def ingest_articles(
         if sum(len(c) for _, _, c in group) >= batch_chunks:
             written += _write_group(store, embedder, group, bar)
             group = []
+            if on_progress is not None:
+                on_progress(written, total)
     if group:
         written += _write_group(store, embedder, group, bar)
+        if on_progress is not None:
+            on_progress(written, total)
     if bar is not None:
         bar.close()
 
@@ -146,6 +171,7 @@ def _write_group(
     for position, i in enumerate(order):
         vectors[i] = sorted_vectors[position]
     records = [StoredArticle(a.doc_id, a.text, meta) for a, meta, _ in group]
+    fault_point("embedded")
     store.write_articles(records, ids, texts, metas, vectors)
     if bar is not None:
         bar.update(len(ids))

@@ -6,7 +6,10 @@ question (+ history, filters) -> retrieval query -> hybrid retrieval -> evidence
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -17,14 +20,16 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 
 from ingest.regions import find_regions, indonesian_place_names
 from kb.answer import Answer, abstain, check, compose_extractive, detect_language
-from kb.errors import ConfigError
+from kb.errors import ConfigError, KbError, ModelError
 from kb.keyword import analyze
+from kb.redact import redact
 from kb.types import Hit
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
 
 Message = Mapping[str, Any]
+log = logging.getLogger(__name__)
 
 # Words that point back to an earlier turn: "badannya", "tersebut", "their", "there".
 _ANAPHORA = re.compile(
@@ -118,10 +123,31 @@ def llm_messages(question: str, hits: Sequence[Hit]) -> list[Any]:
     return [SystemMessage(prompt_text("answer.txt")), HumanMessage(human)]
 
 
+@contextlib.contextmanager
+def model_errors() -> Iterator[None]:
+    """A failing chat model call (refused key, server down) becomes a one-line ``ModelError``.
+
+    Servers echo the key they were given in their error text, so the message and the log line
+    are redacted, and the original exception is not chained (a traceback printed later would
+    show it unredacted)."""
+    try:
+        yield
+    except KbError:
+        raise
+    except Exception as e:
+        log.warning("the chat model failed: %s", redact(traceback.format_exc()))
+        reason = redact(" ".join(str(e).split()))[:200] or type(e).__name__
+        raise ModelError(
+            f"the chat model did not answer ({type(e).__name__}: {reason}): check KB_LLM, "
+            "the API key and OPENAI_BASE_URL, or leave KB_LLM empty for extractive answers"
+        ) from None
+
+
 def _rewrite_with_llm(llm: Any, question: str, history: Sequence[Message]) -> str:
     turns = "\n".join(f"{m.get('role')}: {m.get('content')}" for m in history[-6:])
     prompt = prompt_text("rewrite.txt").format(history=turns, question=question)
-    reply = llm.invoke([HumanMessage(prompt)])
+    with model_errors():
+        reply = llm.invoke([HumanMessage(prompt)])
     text = _text(reply).strip().splitlines()
     return text[0].strip() if text and text[0].strip() else question
 
@@ -227,7 +253,8 @@ class AnswerChain:
         if self.llm is None:
             text, _ = compose_extractive(query, hits, self._similarity(query))
         else:
-            reply = self.llm.invoke(llm_messages(question, hits))
+            with model_errors():
+                reply = self.llm.invoke(llm_messages(question, hits))
             text = _text(reply)
         return check(question, text, hits, query=query, mode=self.mode, language=language)
 
@@ -258,9 +285,10 @@ class AnswerChain:
             yield self._answer(state)
             return
         text = ""
-        for piece in self.llm.stream(llm_messages(question, hits)):
-            text += _text(piece)
-            yield text
+        with model_errors():
+            for piece in self.llm.stream(llm_messages(question, hits)):
+                text += _text(piece)
+                yield text
         yield check(question, text, hits, query=state["query"], mode=self.mode,
                     language=detect_language(question))  # fmt: skip
 

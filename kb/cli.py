@@ -14,6 +14,7 @@ import click
 from kb.errors import KbError
 from kb.filters import from_fields
 from kb.knowledge_base import KnowledgeBase
+from kb.redact import RedactingFormatter, redact
 from kb.settings import Settings
 from kb.types import Hit, to_jsonable
 
@@ -62,7 +63,8 @@ def _log_to_file(folder: Path) -> None:
         handler = logging.FileHandler(folder / "kb.log", encoding="utf-8")
     except OSError:
         return
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # Tracebacks can quote an API key (a server echoing it): every line is redacted.
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     for name in ("kb", "ingest"):
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(logging.INFO)
@@ -233,6 +235,28 @@ def rebuild(store: Path | None) -> None:
     click.echo(f"re-embedded {count} chunks")
 
 
+@cli.command()
+@click.option("--repair", is_flag=True, help="Mend what the store allows; name what to re-ingest.")
+@store_option
+@json_option
+def check(repair: bool, store: Path | None, as_json: bool) -> None:
+    """Verify the store: embedder, registry, chunks, keyword index (exit 1: problems left)."""
+    report = open_kb(store).check(repair=repair)
+    if as_json:
+        emit(report)
+    else:
+        for problem in report.problems:
+            mark = "mended" if problem.mended else "problem"
+            click.echo(f"{mark}: {problem.kind}: {problem.detail}")
+        for source in report.reingest:
+            click.echo(f"ingest again: {source}")
+        click.echo(report.summary())
+        if not report.ok and not repair:
+            click.echo("run 'kb check --repair' to mend what can be mended", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
 @cli.command(name="eval")
 @click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -276,14 +300,56 @@ def eval_(
 
 
 @cli.command()
-@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default 7860).")
+@click.option("--host", default=None, help="Address to listen on (default: KB_HOST, 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default: KB_PORT, 7860).")
+@click.option("--share/--no-share", default=None, help="A public Gradio link (default: KB_SHARE).")
+@click.option("--auth", default=None, help="user:password or a file of them (default: KB_AUTH).")
+@click.option(
+    "--language", type=click.Choice(["id", "en"]), default=None, help="UI labels (KB_UI_LANGUAGE)."
+)
 @store_option
-def serve(host: str | None, port: int | None, store: Path | None) -> None:
-    """Start the chat app in the browser."""
+def serve(
+    host: str | None,
+    port: int | None,
+    share: bool | None,
+    auth: str | None,
+    language: str | None,
+    store: Path | None,
+) -> None:
+    """Start the chat app in the browser (the same app as python app.py)."""
     from kb.ui import serve as run
 
-    run(open_kb(store), host=host, port=port)
+    run(open_kb(store), host=host, port=port, share=share, auth=auth, ui_language=language)
+
+
+@cli.group()
+def feedback() -> None:
+    """Feedback users gave on answers in the app."""
+
+
+@feedback.command(name="export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file (default: standard output).",
+)
+@store_option
+def feedback_export(fmt: str, output: Path | None, store: Path | None) -> None:
+    """Print every feedback row (question, answer, citations, rating, comment, settings)."""
+    from kb.feedback import FeedbackStore
+
+    settings = Settings.from_env(store=store)
+    text = FeedbackStore(settings.store).export(fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8", newline="")
+        click.echo(f"wrote {output}", err=True)
 
 
 def main(argv: Sequence[str] | None = None, prog_name: str | None = None) -> None:
@@ -301,9 +367,10 @@ def main(argv: Sequence[str] | None = None, prog_name: str | None = None) -> Non
         e.show()
         sys.exit(e.exit_code)
     except KbError as e:
-        click.echo(f"error: {e}", err=True)
+        click.echo(redact(f"error: {e}"), err=True)
         sys.exit(2)
     except Exception as e:
         log.exception("unexpected error")
-        click.echo(f"error: {type(e).__name__}: {e} (details in the store's kb.log)", err=True)
+        message = f"error: {type(e).__name__}: {e} (details in the store's kb.log)"
+        click.echo(redact(message), err=True)
         sys.exit(3)

@@ -19,3 +19,11 @@ class EmbedderMismatchError(KbError):
 
 class NotFoundError(KbError):
     """An article or file named by the user does not exist."""
+
+
+class QuestionError(KbError):
+    """A question that holds nothing to search for (empty, only invisible characters)."""
+
+
+class ModelError(KbError):
+    """The chat model (``KB_LLM``) could not be reached or refused the request."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,10 @@ from ingest.chunking import embedding_text
 from ingest.types import Article, IngestReport
 from kb.answer import Answer
 from kb.chain import AnswerChain
+from kb.check import CheckReport, check_store
 from kb.embeddings import NamedEmbeddings, get_embedder
-from kb.errors import KbError, NotFoundError, StoreLockedError
+from kb.errors import NotFoundError, StoreLockedError
+from kb.question import normalize_question
 from kb.retrieval import HybridRetriever, Mode
 from kb.settings import Settings
 from kb.store import Store, make_client
@@ -103,7 +105,12 @@ class KnowledgeBase:
             lock.release()
 
     def ingest(
-        self, paths: Iterable[str | Path], *, prune: bool = False, progress: bool = False
+        self,
+        paths: Iterable[str | Path],
+        *,
+        prune: bool = False,
+        progress: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
         """Ingest files and folders (txt, md, html, pdf, docx, jsonl), incrementally.
 
@@ -112,6 +119,8 @@ class KnowledgeBase:
             prune: also delete the articles whose files were under the given folders and are
                 gone now.
             progress: show a progress bar on a terminal.
+            on_progress: called as ``on_progress(chunks_written, chunks_total)`` while the
+                new and changed articles are embedded and written.
 
         Returns:
             The batch's ``IngestReport``; ``report.ok`` is false when any source failed.
@@ -119,13 +128,22 @@ class KnowledgeBase:
         Raises:
             StoreLockedError: another process is writing to the store.
         """
+        from ingest.loaders import LoadLimits
         from ingest.pipeline import collect
 
         given = [Path(p) for p in paths]
-        articles, failures = collect(given)
+        limits = LoadLimits(
+            max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
+            timeout_s=self.settings.parse_timeout_s,
+        )
+        articles, failures = collect(given, limits)
         roots = [p for p in given if p.is_dir()] if prune else []
         return self.ingest_articles(
-            articles, failures=failures, prune_roots=roots, progress=progress
+            articles,
+            failures=failures,
+            prune_roots=roots,
+            progress=progress,
+            on_progress=on_progress,
         )
 
     def ingest_articles(
@@ -135,6 +153,7 @@ class KnowledgeBase:
         failures: Sequence[Any] = (),
         prune_roots: Sequence[Path] = (),
         progress: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
         """Ingest articles already loaded (the samples, or a caller's own)."""
         from ingest.pipeline import ChunkingOptions, ingest_articles
@@ -150,6 +169,7 @@ class KnowledgeBase:
                 batch_chunks=max(self.settings.embedding_batch_size * 4, 16),
                 prune_roots=prune_roots,
                 progress=progress,
+                on_progress=on_progress,
             )
 
     def load_samples(self) -> IngestReport:
@@ -159,6 +179,7 @@ class KnowledgeBase:
     def delete(self, doc_id: str) -> None:
         """Delete an article and its chunks. Raises ``NotFoundError`` if it is not stored."""
         with self.writing():
+            self.store.recover()  # an interrupted write first: it may have been this delete
             if self.store.get_article(doc_id) is None:
                 raise NotFoundError(f"no article {doc_id!r} in the store: see 'kb list'")
             self.store.delete_articles([doc_id])
@@ -168,6 +189,7 @@ class KnowledgeBase:
         with self.writing():
             client = make_client(self.settings.store, self.settings.chroma_url)
             store = Store(client, self.settings.collection, self.embedder_name, check=False)
+            store.recover()  # no orphan of an interrupted write is carried over
             chunks = [chunk for chunk, _ in store.iter_chunks()]
             inputs = [embedding_text(str(c.metadata.get("title") or ""), c.text) for c in chunks]
             vectors: list[list[float]] = []
@@ -198,6 +220,26 @@ class KnowledgeBase:
             self._store = store
             return len(chunks)
 
+    def check(self, repair: bool = False) -> CheckReport:
+        """Verify the store (see ``kb.check``); with ``repair``, mend what the store allows.
+
+        Args:
+            repair: delete orphan, stale and duplicate chunks, drop the registry records of
+                articles whose chunks cannot be made whole (``report.reingest`` names their
+                sources) and make every process rebuild its keyword index.
+
+        Returns:
+            A ``CheckReport``; ``report.ok`` is false while anything is left to do.
+
+        Raises:
+            StoreLockedError: another process is writing to the store (its writes in progress
+                would look like problems).
+        """
+        with self.writing():
+            client = make_client(self.settings.store, self.settings.chroma_url)
+            store = Store(client, self.settings.collection, self.embedder_name, check=False)
+            return check_store(store, self.embedder_name, repair=repair)
+
     # -- reading ---------------------------------------------------------------------------
 
     def retrieve(
@@ -220,11 +262,10 @@ class KnowledgeBase:
             mode: ``hybrid`` (dense and keyword legs fused), ``dense`` or ``keyword`` alone.
 
         Raises:
-            KbError: an empty query or an unknown filter.
+            QuestionError: nothing to search for (empty, or only invisible characters).
+            KbError: an unknown filter.
         """
-        query = " ".join(str(query).split())
-        if not query:
-            raise KbError("the question is empty: type a question or some keywords")
+        query = normalize_question(query, self.settings.max_question_chars)
         if k <= 0:
             return []
         return self.retriever.rank(query, k, filters, per_article=per_article, mode=mode)
@@ -262,10 +303,12 @@ class KnowledgeBase:
         Returns:
             An ``Answer``; ``answer.abstained`` is true when the articles hold no answer, and
             ``answer.hits`` then still holds the closest passages.
+
+        Raises:
+            QuestionError: nothing to search for; a question longer than the
+                ``KB_MAX_QUESTION_CHARS`` setting is cut, not refused.
         """
-        question = " ".join(str(question).split())
-        if not question:
-            raise KbError("the question is empty: type a question")
+        question = normalize_question(question, self.settings.max_question_chars)
         return self.chain(llm).invoke(question, history, filters)
 
     def articles(self) -> list[ArticleInfo]:

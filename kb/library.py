@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import shutil
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from html import escape
 from pathlib import Path
 
 from ingest.loaders import SUPPORTED_SUFFIXES
@@ -19,6 +20,10 @@ from kb.knowledge_base import KnowledgeBase
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 COLUMNS = ["Judul", "Tanggal", "Wilayah", "Potongan", "Dimasukkan", "doc_id"]
+# (fraction done, what is happening): the app forwards it to its progress bar.
+Progress = Callable[[float, str], None]
+# Share of the bar for checking and saving the files; embedding takes the rest.
+_SAVING_SHARE = 0.1
 
 
 def rows(kb: KnowledgeBase, search: str = "") -> list[list[str | int]]:
@@ -43,7 +48,13 @@ def clean_name(name: str) -> str:
     stem, dot, suffix = base.rpartition(".")
     if not dot:
         stem, suffix = base, ""
-    return f"{stem[:80]}.{suffix.lower()}" if suffix else stem[:80]
+    # 80 characters, and few enough bytes for any file system (NAME_MAX is 255 bytes, and
+    # NFKC or 4-byte characters can make a short-looking name longer).
+    stem = stem[:80]
+    while len(stem.encode("utf-8")) > 160:
+        stem = stem[:-1]
+    suffix = suffix[:16]
+    return f"{stem}.{suffix.lower()}" if suffix else stem
 
 
 def sniff(path: Path) -> str | None:
@@ -63,39 +74,86 @@ def sniff(path: Path) -> str | None:
 
 
 def save_uploads(
-    files: Sequence[str | Path], folder: Path, max_bytes: int = MAX_UPLOAD_BYTES
+    files: Sequence[str | Path],
+    folder: Path,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    on_file: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Path], list[Failure]]:
-    """Copy uploaded temp files into ``folder`` (created), refusing what does not fit."""
+    """Copy uploaded temp files into ``folder`` (created), refusing what does not fit;
+    ``on_file(done, total)`` is called before each file."""
     folder.mkdir(parents=True, exist_ok=True)
     root = folder.resolve()
     saved: list[Path] = []
     failed: list[Failure] = []
-    for given in files:
+    for done, given in enumerate(files):
+        if on_file is not None:
+            on_file(done, len(files))
         source = Path(given)
         name = clean_name(source.name)
-        if source.is_symlink() or not source.is_file():
-            failed.append(Failure(name, None, "not a regular file"))
-            continue
-        if source.stat().st_size > max_bytes:
-            failed.append(Failure(name, None, f"file too large (limit {max_bytes // 2**20} MB)"))
-            continue
-        if sniff(source) is None:
-            kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
-            failed.append(Failure(name, None, f"content does not match a supported type ({kinds})"))
-            continue
-        target = (root / name).resolve()
-        if target.parent != root:
-            failed.append(Failure(name, None, "bad file name"))
-            continue
-        shutil.copyfile(source, target)
-        saved.append(target)
+        try:
+            reason = _refusal(source, name, root, max_bytes)
+            if reason is None:
+                shutil.copyfile(source, root / name)
+        except (OSError, ValueError) as e:  # a name too long, a file gone: refuse this one
+            reason = f"cannot save the file: {getattr(e, 'strerror', None) or e}"
+        if reason is not None:
+            failed.append(Failure(name, None, reason))
+        else:
+            saved.append(root / name)
     return saved, failed
 
 
-def upload(kb: KnowledgeBase, files: Sequence[str | Path]) -> IngestReport:
-    """Save uploads under ``<store>/uploads`` and ingest them; refused files are in ``failed``."""
-    saved, refused = save_uploads(files, Path(kb.settings.store) / "uploads")
-    report = kb.ingest(saved) if saved else IngestReport()
+def _refusal(source: Path, name: str, root: Path, max_bytes: int) -> str | None:
+    """Why an upload is refused, or None."""
+    if source.is_symlink() or not source.is_file():
+        return "not a regular file"
+    if source.stat().st_size > max_bytes:
+        return f"file too large (limit {max_bytes // 2**20} MB)"
+    if sniff(source) is None:
+        kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        return f"content does not match a supported type ({kinds})"
+    # A symlink planted in the uploads folder would otherwise be written through.
+    target = root / name
+    if target.is_symlink() or target.resolve().parent != root:
+        return "bad file name"
+    return None
+
+
+def upload(
+    kb: KnowledgeBase,
+    files: Sequence[str | Path],
+    progress: Progress | None = None,
+    labels: tuple[str, str] = ("saving", "ingesting"),
+) -> IngestReport:
+    """Save uploads under ``<store>/uploads`` and ingest them; refused files are in ``failed``.
+
+    Args:
+        kb: the knowledge base to ingest into.
+        files: the uploaded (temporary) files.
+        progress: called as ``progress(fraction, description)`` for each file checked and
+            each group of chunks embedded.
+        labels: the descriptions of the two stages (saving, ingesting), in the UI language.
+
+    Returns:
+        The ingest report, with the refused files among ``failed``.
+
+    Raises:
+        StoreLockedError: another process is writing to the store.
+    """
+    on_file = on_chunks = None
+    if progress is not None:
+        report_progress = progress
+        saving, ingesting = labels
+
+        def on_file(done: int, total: int) -> None:
+            report_progress(_SAVING_SHARE * done / max(total, 1), f"{saving} {done + 1}/{total}")
+
+        def on_chunks(done: int, total: int) -> None:
+            share = _SAVING_SHARE + (1 - _SAVING_SHARE) * done / max(total, 1)
+            report_progress(share, f"{ingesting}: {done}/{total}")
+
+    saved, refused = save_uploads(files, Path(kb.settings.store) / "uploads", on_file=on_file)
+    report = kb.ingest(saved, on_progress=on_chunks) if saved else IngestReport()
     return IngestReport(
         added=report.added,
         updated=report.updated,
@@ -107,13 +165,22 @@ def upload(kb: KnowledgeBase, files: Sequence[str | Path]) -> IngestReport:
     )
 
 
-def format_report(report: IngestReport) -> str:
-    lines = [
-        f"**{len(report.added)}** ditambahkan, **{len(report.updated)}** diperbarui, "
-        f"**{len(report.unchanged)}** tidak berubah, **{len(report.failed)}** gagal."
-    ]
-    for f in report.failed:
-        from html import escape
+REPORT = (
+    "**{added}** ditambahkan, **{updated}** diperbarui, "
+    "**{unchanged}** tidak berubah, **{failed}** gagal."
+)
 
-        lines.append(f"- {escape(Path(f.source).name)}: {escape(f.reason)}")
+
+def format_report(report: IngestReport, template: str = REPORT) -> str:
+    """The batch report as Markdown: the counts, then each failed file and why (escaped)."""
+    counts = {
+        "added": len(report.added),
+        "updated": len(report.updated),
+        "unchanged": len(report.unchanged),
+        "failed": len(report.failed),
+    }
+    lines = [template.format(**counts)]
+    for f in report.failed:
+        name = re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", escape(Path(f.source).name))
+        lines.append(f"- {name}: {escape(f.reason)}")
     return "\n".join(lines)

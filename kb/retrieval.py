@@ -62,6 +62,20 @@ class HybridRetriever:
         self.fusion = fusion
         self.index = KeywordIndex()
         self._sync_lock = threading.Lock()
+        self._registry: tuple[str, dict[str, str]] | None = None
+
+    def registered(self) -> dict[str, str]:
+        """``doc_id -> content hash`` of the registered articles, re-read after every write.
+
+        Only chunks carrying their article's registered hash are served: the chunks of an
+        article whose write is under way, or was interrupted, never are (see ``kb.store``).
+        """
+        generation = self.store.generation
+        cached = self._registry
+        if cached is None or cached[0] != generation:
+            cached = (generation, self.store.registered_hashes())
+            self._registry = cached
+        return cached[1]
 
     def sync(self) -> None:
         """Bring the keyword index in step with Chroma (only when another write happened)."""
@@ -132,9 +146,14 @@ class HybridRetriever:
                 pool[cid]["chunk"] = chunk
                 if stored is not None and mode != "keyword":
                     pool[cid]["dense"] = float(np.dot(vector, np.asarray(stored, np.float32)))
+        registered = self.registered()
         candidates: list[Candidate] = []
         for cid, e in pool.items():
             if "chunk" not in e:  # deleted between the two reads
+                continue
+            meta = e["chunk"].metadata
+            wanted = registered.get(str(meta.get("doc_id")))
+            if wanted is None or wanted != meta.get("content_hash"):
                 continue
             p = position_of.get(cid)
             kw = float(keyword_scores[p]) if p is not None and len(keyword_scores) else 0.0

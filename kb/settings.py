@@ -54,6 +54,17 @@ class Settings:
             defaults suit multilingual-e5-small; another embedder needs its own.
         abstain_dense_crosslingual: for a question few of whose words occur in the articles
             (English over Indonesian), the embedding threshold alone.
+        max_file_mb: files larger than this are refused without being read.
+        parse_timeout_s: an HTML, PDF or Word file whose parsing takes longer is refused (the
+            parsers run in a child process that is killed at the deadline); 0: no limit.
+        max_question_chars: a longer question is cut to this many characters (at a space).
+        host, port: where the app listens; empty / 0: Gradio's ``GRADIO_SERVER_NAME`` /
+            ``GRADIO_SERVER_PORT``, else 127.0.0.1:7860.
+        share: also open a temporary public link through Gradio's share servers.
+        auth: the app's login: ``user:password``, or the path of a file of ``user:password``
+            lines; empty: no login.
+        ui_language: the app's labels, ``id`` (Indonesian) or ``en`` (a toggle in the page
+            switches them too).
     """
 
     store: Path = DEFAULT_STORE
@@ -71,6 +82,14 @@ class Settings:
     abstain_dense: float = 0.845
     abstain_lexical: float = 0.5
     abstain_dense_crosslingual: float = 0.815
+    max_file_mb: float = 50.0
+    parse_timeout_s: float = 60.0
+    max_question_chars: int = 2000
+    host: str = ""
+    port: int = 0
+    share: bool = False
+    auth: str = ""
+    ui_language: str = "id"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

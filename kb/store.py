@@ -1,15 +1,33 @@
 """The Chroma store: one collection of chunks (with vectors), one of articles (the registry).
 
 Chroma is the single source of truth. ``<name>_chunks`` holds every chunk with its vector,
-text and metadata; ``<name>_articles`` holds one record per article (full text, metadata,
-content hash, chunk count) and is written *after* the article's chunks, so an article whose
-record is missing or carries an old hash is re-written on the next ingest.
+text and metadata (including its article's ``content_hash``); ``<name>_articles`` holds one
+record per article (full text, metadata, content hash, chunk count).
+
+Chroma has no transaction over several writes, so a write that a crash (SIGKILL, power loss)
+interrupts must be harmless to readers and mended by the next writer:
+
+1. the doc_ids about to change are recorded in the registry collection's metadata
+   (``pending``, the manifest), before anything else;
+2. the articles' old chunks are deleted and the new ones added;
+3. the registry records are written *last*: an article counts as ingested only once all of
+   its chunks are in;
+4. the ``generation`` is bumped (readers' keyword indexes follow it), then ``pending`` is
+   cleared.
+
+Readers serve a chunk only when its article is registered with the chunk's content hash, so
+a half-written article is never served. The next writer first settles whatever ``pending``
+names (``recover``): every listed article ends up whole, or absent from both collections so
+that its ingest is redone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
+import signal
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,9 +48,14 @@ log = logging.getLogger(__name__)
 
 EMBEDDER_KEY = "embedder"
 GENERATION_KEY = "generation"
+# On the registry collection (never dropped, unlike the chunks collection by ``kb rebuild``).
+PENDING_KEY = "pending"
+FAULT_ENV = "KB_FAULT"
 # The article registry needs no real vectors: each record carries this placeholder.
 _REGISTRY_VECTOR = [1.0]
 _PAGE = 1000
+# doc_ids per ``$in`` filter and per manifest: keeps both requests small.
+_DOC_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -48,6 +71,29 @@ class StoredArticle:
     doc_id: str
     text: str
     metadata: dict[str, Any]
+
+
+_fault_hits: dict[str, int] = {}
+
+
+def fault_point(name: str) -> None:
+    """Test hook for the crash-safety tests, inert unless ``KB_FAULT`` is set.
+
+    ``KB_FAULT=NAME`` SIGKILLs this process when it reaches the point ``NAME`` (see the
+    calls of ``fault_point`` for the names); ``KB_FAULT=NAME:N`` at its N-th passage;
+    ``KB_FAULT=NAME:N:stop`` SIGSTOPs it instead (a test then resumes it with SIGCONT).
+    """
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    point, _, rest = spec.partition(":")
+    if point != name:
+        return
+    nth, _, action = rest.partition(":")
+    _fault_hits[name] = _fault_hits.get(name, 0) + 1
+    if _fault_hits[name] != int(nth or 1):
+        return
+    os.kill(os.getpid(), signal.SIGSTOP if action == "stop" else signal.SIGKILL)
 
 
 def make_client(store: Path, chroma_url: str = "") -> Any:
@@ -150,6 +196,20 @@ class Store:
                 found[doc_id] = str((meta or {}).get("content_hash", ""))
         return found
 
+    def registered_hashes(self) -> dict[str, str]:
+        """``doc_id -> content hash`` of every registered article (what readers may serve)."""
+        return {r.doc_id: str(r.metadata.get("content_hash", "")) for r in self.iter_articles()}
+
+    def chunk_metadatas(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """``chunk_id -> metadata`` of every stored chunk of the given articles."""
+        out: dict[str, dict[str, Any]] = {}
+        ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(ids), _DOC_PAGE):
+            got = self.chunks.get(where=_doc_where(ids[i : i + _DOC_PAGE]), include=["metadatas"])
+            for chunk_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                out[chunk_id] = dict(meta or {})
+        return out
+
     def get_article(self, doc_id: str) -> StoredArticle | None:
         got = self.articles.get(ids=[doc_id], include=["documents", "metadatas"])
         if not got["ids"]:
@@ -219,6 +279,98 @@ class Store:
 
     # -- writing (callers hold the store's write lock) ----------------------------------
 
+    @property
+    def pending(self) -> list[str]:
+        """The doc_ids of a write that has not finished (a crash, or one in progress)."""
+        fresh = self.client.get_collection(f"{self.name}_articles")
+        raw = (fresh.metadata or {}).get(PENDING_KEY) or "[]"
+        try:
+            return [str(x) for x in json.loads(str(raw))]
+        except ValueError:
+            log.warning("unreadable %s manifest %r: settling every article", PENDING_KEY, raw)
+            return [r.doc_id for r in self.iter_articles()]
+
+    def _set_pending(self, doc_ids: Sequence[str]) -> None:
+        fresh = self.client.get_collection(f"{self.name}_articles")
+        meta = dict(fresh.metadata or {})
+        meta[PENDING_KEY] = json.dumps(list(doc_ids), ensure_ascii=False)
+        self.articles.modify(metadata=meta)
+
+    @contextlib.contextmanager
+    def _changing(self, doc_ids: Sequence[str]) -> Iterator[None]:
+        """Record ``doc_ids`` in the manifest, run the writes, then bump and clear."""
+        self.recover()
+        self._set_pending(doc_ids)
+        fault_point("pending-set")
+        yield
+        self.bump_generation()
+        fault_point("generation-bumped")
+        self._set_pending([])
+
+    def recover(self) -> list[StoredArticle]:
+        """Finish what an interrupted write left: settle the articles the manifest names.
+
+        Returns:
+            The registry records dropped because their chunks were incomplete: their sources
+            must be ingested again (an ingest of the same sources does it by itself).
+        """
+        pending = self.pending
+        if not pending:
+            return []
+        log.warning("an earlier write was interrupted: settling %d articles", len(pending))
+        dropped = self.settle(pending)
+        fault_point("recovered")
+        self.bump_generation()
+        self._set_pending([])
+        return dropped
+
+    def repair(self, doc_ids: Sequence[str]) -> list[StoredArticle]:
+        """``settle`` under the manifest (so an interrupted repair is finished later)."""
+        dropped: list[StoredArticle] = []
+        ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(ids), _DOC_PAGE):
+            with self._changing(ids[i : i + _DOC_PAGE]):
+                dropped.extend(self.settle(ids[i : i + _DOC_PAGE]))
+        if not ids:
+            self.bump_generation()
+        return dropped
+
+    def settle(self, doc_ids: Sequence[str]) -> list[StoredArticle]:
+        """Make each article whole or absent; return the registry records dropped.
+
+        Chunks of an unregistered article, or with another content hash than their article's
+        record, are deleted. A registered article whose remaining chunks are not exactly its
+        ``chunks`` positions, each once, loses its record and its chunks.
+        """
+        dropped: list[StoredArticle] = []
+        ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(ids), _DOC_PAGE):
+            page = ids[i : i + _DOC_PAGE]
+            got = self.articles.get(ids=page, include=["metadatas"])
+            records: dict[str, StoredArticle] = {
+                doc_id: StoredArticle(doc_id, "", dict(meta or {}))
+                for doc_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+            }
+            chunks = self.chunk_metadatas(page)
+            stray: list[str] = []
+            kept: dict[str, list[int]] = {}
+            for chunk_id, meta in chunks.items():
+                record = records.get(str(meta.get("doc_id")))
+                if record is None or meta.get("content_hash") != record.metadata.get(
+                    "content_hash"
+                ):
+                    stray.append(chunk_id)
+                else:
+                    kept.setdefault(record.doc_id, []).append(int(meta.get("chunk_index", -1)))
+            if stray:
+                self.chunks.delete(ids=stray)
+            broken = [r for r in records.values() if not _whole(r, kept.get(r.doc_id, []))]
+            if broken:
+                self.articles.delete(ids=[r.doc_id for r in broken])
+                self.chunks.delete(where=_doc_where([r.doc_id for r in broken]))
+                dropped.extend(broken)
+        return dropped
+
     def write_articles(
         self,
         records: Sequence[StoredArticle],
@@ -231,33 +383,37 @@ class Store:
         doc_ids = [r.doc_id for r in records]
         if not doc_ids:
             return
-        self.chunks.delete(where=_doc_where(doc_ids))
-        step = self._max_batch()
-        for i in range(0, len(chunk_ids), step):
-            self.chunks.add(
-                ids=list(chunk_ids[i : i + step]),
-                documents=list(chunk_texts[i : i + step]),
-                metadatas=[_clean(m) for m in chunk_metadatas[i : i + step]],
-                embeddings=[list(v) for v in vectors[i : i + step]],
-            )
-        for i in range(0, len(records), step):
-            part = records[i : i + step]
-            self.articles.upsert(
-                ids=[r.doc_id for r in part],
-                documents=[r.text for r in part],
-                metadatas=[_clean(r.metadata) for r in part],
-                embeddings=[_REGISTRY_VECTOR for _ in part],
-            )
-        self.bump_generation()
+        with self._changing(doc_ids):
+            self.chunks.delete(where=_doc_where(doc_ids))
+            fault_point("chunks-deleted")
+            step = self._max_batch()
+            for i in range(0, len(chunk_ids), step):
+                self.chunks.add(
+                    ids=list(chunk_ids[i : i + step]),
+                    documents=list(chunk_texts[i : i + step]),
+                    metadatas=[_clean(m) for m in chunk_metadatas[i : i + step]],
+                    embeddings=[list(v) for v in vectors[i : i + step]],
+                )
+                fault_point("chunks-added")
+            for i in range(0, len(records), step):
+                part = records[i : i + step]
+                self.articles.upsert(
+                    ids=[r.doc_id for r in part],
+                    documents=[r.text for r in part],
+                    metadatas=[_clean(r.metadata) for r in part],
+                    embeddings=[_REGISTRY_VECTOR for _ in part],
+                )
+            fault_point("registered")
 
     def delete_articles(self, doc_ids: Sequence[str]) -> None:
         """Registry record first (the article stops counting as ingested), then its chunks."""
-        ids = list(doc_ids)
-        if not ids:
-            return
-        self.articles.delete(ids=ids)
-        self.chunks.delete(where=_doc_where(ids))
-        self.bump_generation()
+        ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(ids), _DOC_PAGE):
+            page = ids[i : i + _DOC_PAGE]
+            with self._changing(page):
+                self.articles.delete(ids=page)
+                fault_point("unregistered")
+                self.chunks.delete(where=_doc_where(page))
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, tuple[StoredChunk, Any]]:
         """``chunk_id -> (chunk, vector)`` for the given ids that exist."""
@@ -289,6 +445,14 @@ class Store:
             return max(1, min(int(self.client.get_max_batch_size()), 5000))
         except Exception:
             return 1000
+
+
+def _whole(record: StoredArticle, positions: list[int]) -> bool:
+    """Positions ``0..chunks-1`` each once (a registered article has at least one chunk)."""
+    count = record.metadata.get("chunks")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        return False
+    return sorted(positions) == list(range(count))
 
 
 def _doc_where(doc_ids: Sequence[str]) -> dict[str, Any]:

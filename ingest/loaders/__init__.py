@@ -1,0 +1,164 @@
+"""Read report files (text, Markdown, HTML, PDF, Word, jsonl) into ``Article`` records.
+
+Bad content never raises: a file or jsonl line that cannot be read becomes a ``Failure`` with a
+one-line reason, so one broken file does not stop a batch. Every file is size-limited; HTML,
+PDF and Word files are parsed in a child process under a time and memory limit
+(``LoadLimits``), so a malformed file that would make a parser loop is refused, not waited for.
+The parsers (pypdf, python-docx, BeautifulSoup) are imported only where they run.
+
+Modules: ``files`` (discover, doc ids), ``text``, ``webpage``, ``pdf``, ``word``, ``jsonl``
+(one per format), ``parsers`` (one never-raising entry), ``sandbox`` (the child process).
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from ingest.loaders.common import (
+    MAX_FILE_BYTES,
+    MAX_TEXT_CHARS,
+    PARSE_TIMEOUT_S,
+    LoadError,
+    LoadLimits,
+    no_surrogates,
+    short,
+    size,
+)
+from ingest.loaders.files import SUPPORTED_SUFFIXES, discover, doc_id_for, unsupported
+from ingest.loaders.jsonl import load_jsonl
+from ingest.loaders.parsers import SANDBOXED, parse
+from ingest.loaders.sandbox import SandboxCrash, SandboxError, SandboxTimeout, shared
+from ingest.loaders.word import MAX_DOCX_RATIO, MAX_DOCX_UNCOMPRESSED_BYTES
+from ingest.types import Article, Failure
+
+__all__ = [
+    "MAX_DOCX_RATIO",
+    "MAX_DOCX_UNCOMPRESSED_BYTES",
+    "MAX_FILE_BYTES",
+    "MAX_TEXT_CHARS",
+    "PARSE_TIMEOUT_S",
+    "SUPPORTED_SUFFIXES",
+    "LoadLimits",
+    "discover",
+    "doc_id_for",
+    "load",
+    "load_file",
+]
+
+_PRELOAD = ("ingest.loaders.parsers:preload",)
+
+
+def load_file(
+    path: Path,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_chars: int = MAX_TEXT_CHARS,
+    timeout_s: float = PARSE_TIMEOUT_S,
+) -> Iterator[Article | Failure]:
+    """Read one file into articles: one per file, or one per line of a ``.jsonl`` file.
+
+    Args:
+        path: the file; its type is chosen by suffix (see ``SUPPORTED_SUFFIXES``).
+        max_bytes: larger files are refused without being read.
+        max_chars: an article whose text is longer is refused.
+        timeout_s: HTML, PDF and Word files are parsed in a child process that is killed after
+            this many seconds (the file is then a ``Failure``); 0 parses in this process
+            without a limit.
+
+    Returns:
+        An iterator of ``Article`` and ``Failure``. Bad content never raises: each problem is
+        a ``Failure`` with a short reason (and for jsonl the 1-based line number).
+    """
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, RuntimeError, ValueError) as e:
+        yield Failure(str(path), None, f"cannot resolve path: {short(e)}")
+        return
+    source = str(resolved)
+    suffix = resolved.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        yield Failure(source, None, unsupported(suffix))
+        return
+    try:
+        data = _read_bytes(resolved, max_bytes)
+    except LoadError as e:
+        yield Failure(source, None, str(e))
+        return
+    if not data.strip():
+        yield Failure(source, None, "empty file")
+        return
+    if suffix == ".jsonl":
+        yield from load_jsonl(data, source, max_chars)
+        return
+
+    parsed = _parse(suffix, data, resolved, max_chars, timeout_s)
+    if isinstance(parsed, str):
+        yield Failure(source, None, parsed)
+        return
+    title, text, metadata = parsed
+    metadata = {k: no_surrogates(v) if isinstance(v, str) else v for k, v in metadata.items()}
+    yield Article(
+        doc_id=doc_id_for(resolved),
+        title=no_surrogates(title),
+        text=no_surrogates(text),
+        source=source,
+        metadata=metadata,
+    )
+
+
+def load(path: Path, limits: LoadLimits) -> Iterator[Article | Failure]:
+    """``load_file`` with its limits given as one ``LoadLimits``."""
+    return load_file(
+        path, max_bytes=limits.max_bytes, max_chars=limits.max_chars, timeout_s=limits.timeout_s
+    )
+
+
+def _parse(
+    suffix: str, data: bytes, path: Path, max_chars: int, timeout_s: float
+) -> tuple[str, str, dict[str, object]] | str:
+    if suffix not in SANDBOXED or timeout_s <= 0:
+        return parse(suffix, data, path, max_chars)
+    try:
+        result = shared(_PRELOAD).call(
+            "ingest.loaders.parsers:parse", suffix, data, path, max_chars, timeout=timeout_s
+        )
+    except SandboxTimeout:
+        return (
+            f"parsing took longer than {timeout_s:g} s (the KB_PARSE_TIMEOUT_S limit): "
+            "the file may be malformed"
+        )
+    except SandboxCrash as e:
+        return f"the parser crashed ({short(e, 80)}): the file may be malformed"
+    except SandboxError as e:  # parse() itself never raises; unpickling or the like did
+        return f"cannot parse: {short(e)}"
+    if isinstance(result, str):
+        return result
+    title, text, metadata = result
+    return title, text, metadata
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    try:
+        info = path.stat()
+        # A FIFO or a device named report.txt would block the open or never end.
+        if stat.S_ISDIR(info.st_mode):
+            raise LoadError("is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise LoadError("not a regular file")
+        if info.st_size > max_bytes:
+            raise LoadError(f"file too large ({size(info.st_size)}; limit {size(max_bytes)})")
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)
+    except FileNotFoundError as e:
+        raise LoadError("no such file or folder") from e
+    except IsADirectoryError as e:
+        raise LoadError("is a folder, not a file") from e
+    except PermissionError as e:
+        raise LoadError("permission denied") from e
+    except OSError as e:
+        raise LoadError(f"cannot read file: {e.strerror or e}") from e
+    if len(data) > max_bytes:  # the file grew after stat
+        raise LoadError(f"file too large (limit {size(max_bytes)})")
+    return data

@@ -1,0 +1,293 @@
+"""What the app shows, as text: chat messages, the sources panel (HTML), the Markdown export.
+
+Article text, titles, outlets and file names are untrusted: everything taken from an article
+goes through ``html.escape`` (and, in Markdown, a backslash before Markdown's own marks), so
+no markup from an article becomes markup in the page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from kb.answer import Answer, Citation
+from kb.filters import from_fields
+from kb.types import Hit
+from kb.ui.labels import t
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_LINKED = re.compile(r"\[\[(\d+)\]\]\(#source-\d+\)")
+_MD_MARKS = re.compile(r"([\\`*_\[\]#|~])")
+ABSTAINED_PREFIX = "⚠️ "
+
+
+def md_escape(text: str) -> str:
+    """Plain text made inert in Markdown: its marks backslashed, then its HTML escaped."""
+    # Backslashes first: an entity's own "#" must not get one.
+    return html.escape(_MD_MARKS.sub(r"\\\1", text), quote=False)
+
+
+def _with_markers(text: str, marker: str) -> str:
+    """``text`` escaped for Markdown except its ``[n]`` markers, written as ``marker``."""
+    out: list[str] = []
+    for i, piece in enumerate(_MARKER.split(text)):
+        # split() puts the captured numbers at the odd positions.
+        out.append(marker.format(n=piece) if i % 2 else md_escape(piece))
+    return "".join(out)
+
+
+def chat_message(answer: Answer) -> str:
+    """The answer as a chat message: escaped text, each ``[n]`` a link to ``#source-n``;
+    an abstention starts with a warning sign and is set in italics."""
+    if answer.abstained:
+        return f"{ABSTAINED_PREFIX}*{md_escape(answer.text)}*"
+    return _with_markers(answer.text, "[[{n}]](#source-{n})")
+
+
+def partial_message(text: str) -> str:
+    """A chat model's reply while it is being written (not checked yet)."""
+    return md_escape(text) + " ▌"
+
+
+def message_text(content: Any) -> str:
+    """The text of a chat message's content: a string, or Gradio's list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):
+        return str(content.get("text") or "")
+    if isinstance(content, Sequence):
+        return "\n".join(message_text(part) for part in content)
+    return "" if content is None else str(content)
+
+
+def plain(content: Any) -> str:
+    """A chat message as the answer chain wants it: links back to ``[n]``, escapes undone."""
+    text = message_text(content).strip()
+    if text.startswith(ABSTAINED_PREFIX + "*") and text.endswith("*"):
+        text = text[len(ABSTAINED_PREFIX) + 1 : -1]
+    text = html.unescape(_LINKED.sub(r"[\1]", text))
+    return re.sub(r"\\([\\`*_\[\]#|~])", r"\1", text).strip()
+
+
+def plain_history(history: Sequence[Mapping[str, Any]] | None) -> list[dict[str, str]]:
+    """Gradio's chat history as ``{"role", "content"}`` turns of plain text."""
+    return [
+        {"role": str(m.get("role")), "content": plain(m.get("content"))}
+        for m in history or []
+        if m.get("role") in {"user", "assistant"}
+    ]
+
+
+def format_answer(answer: Answer, lang: str = "id") -> str:
+    """The answer and its numbered references as Markdown (for copying or download).
+
+    Article text is escaped, so the Markdown shows an article's markup as text wherever it
+    is pasted.
+    """
+    lines = [_with_markers(answer.text, "[{n}]")]
+    if answer.citations:
+        lines.append(f"**{t(lang, 'sources')}:**")
+        for c in answer.citations:
+            facts = " · ".join(md_escape(x) for x in (c.outlet, c.date) if x)
+            head = f"[{c.n}] **{md_escape(c.title or c.doc_id)}**"
+            head += f" — {facts}" if facts else ""
+            head += (
+                f" — <{html.escape(c.url)}>" if c.url.startswith(("http://", "https://")) else ""
+            )
+            lines.append(head + f"  \n> {md_escape(c.quote)}")
+    elif answer.hits:
+        lines.append(f"**{t(lang, 'sources_closest')}:**")
+        for n, hit in enumerate(answer.hits[:3], 1):
+            lines.append(
+                f"{n}. **{md_escape(hit.title or hit.doc_id)}**  \n"
+                f"> {md_escape(' '.join(hit.text.split()))}"
+            )
+    return "\n\n".join(lines)
+
+
+def describe_filters(
+    region: str | None,
+    outlet: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    lang: str = "id",
+) -> str:
+    """The indicator shown when filters are on (empty when none is)."""
+    filters = from_fields(region, outlet, date_from, date_to)
+    if not filters:
+        return ""
+    parts = [f"{t(lang, 'filter_' + k)}: {md_escape(v)}" for k, v in filters.items()]
+    return f"🔎 **{t(lang, 'filters_on')}** — " + " · ".join(parts)
+
+
+def _highlighted(text: str, start: int, end: int) -> str:
+    """``text`` escaped, with ``text[start:end]`` inside ``<mark>`` (when it is in range)."""
+    start, end = max(0, start), min(len(text), end)
+    if end <= start:
+        return html.escape(text)
+    return (
+        html.escape(text[:start])
+        + f"<mark>{html.escape(text[start:end])}</mark>"
+        + html.escape(text[end:])
+    )
+
+
+def _meta_line(meta: Mapping[str, Any], outlet: str = "", date: str = "") -> str:
+    regions = meta.get("regions") or []
+    regions = regions if isinstance(regions, list) else [str(regions)]
+    facts = [
+        outlet or str(meta.get("outlet") or ""),
+        date or str(meta.get("date") or meta.get("date_text") or ""),
+        ", ".join(str(r) for r in regions),
+    ]
+    return " · ".join(html.escape(f) for f in facts if f)
+
+
+def _source(
+    n: int,
+    hit: Hit,
+    title: str,
+    meta_line: str,
+    span: tuple[int, int] | None,
+    article: str,
+    lang: str,
+) -> str:
+    """One source card: number, title, facts, the passage (cited part marked), the article."""
+    if span is None:
+        passage = html.escape(hit.text)
+        full = html.escape(article)
+    else:
+        passage = _highlighted(hit.text, span[0] - hit.start, span[1] - hit.start)
+        full = _highlighted(article, *span)
+    details = (
+        f"<details><summary>{t(lang, 'full_article')}</summary>"
+        f'<div class="source-article">{full}</div></details>'
+        if article
+        else ""
+    )
+    return (
+        f'<div class="source" id="source-{n}">'
+        f'<div class="source-head"><span class="source-n">[{n}]</span> '
+        f'<strong class="source-title">{html.escape(title)}</strong></div>'
+        + (f'<div class="source-meta">{meta_line}</div>' if meta_line else "")
+        + f'<blockquote class="source-passage">{passage}</blockquote>{details}</div>'
+    )
+
+
+def _hit_of(citation: Citation, hits: Sequence[Hit]) -> Hit:
+    for hit in hits:
+        if hit.chunk_id == citation.chunk_id:
+            return hit
+    for hit in hits:
+        if hit.doc_id == citation.doc_id and hit.start <= citation.start < hit.end:
+            return hit
+    # No retrieved passage holds it (should not happen): show the quote as the passage.
+    return Hit(citation.doc_id, citation.chunk_id, citation.title, citation.quote, 0.0,
+               citation.start, citation.start + len(citation.quote))  # fmt: skip
+
+
+def sources_html(
+    answer: Answer | None, article_text: Callable[[str], str], lang: str = "id"
+) -> str:
+    """The sources panel: a card per citation, or, for an abstention, a notice and the
+    closest passages.
+
+    Args:
+        answer: the answer shown (``None``: nothing asked yet).
+        article_text: ``doc_id`` -> the article's full text ("" when it cannot be had).
+        lang: the UI language.
+
+    Returns:
+        HTML in which every piece of article text is escaped.
+    """
+    if answer is None:
+        return f'<div class="sources-empty">{t(lang, "sources_empty")}</div>'
+    cards: list[str] = []
+    if answer.abstained:
+        head = (
+            f'<div class="notice" role="status"><strong>{t(lang, "abstained")}</strong>'
+            f"<br>{html.escape(answer.text)}</div>"
+        )
+        if answer.hits:
+            head += f"<h4>{t(lang, 'sources_closest')}</h4>"
+        for n, hit in enumerate(answer.hits[:3], 1):
+            cards.append(
+                _source(
+                    n,
+                    hit,
+                    hit.title or hit.doc_id,
+                    _meta_line(hit.metadata),
+                    None,
+                    article_text(hit.doc_id),
+                    lang,
+                )
+            )
+        return f'<div class="sources-panel abstained">{head}{"".join(cards)}</div>'
+    for c in answer.citations:
+        hit = _hit_of(c, answer.hits)
+        meta = _meta_line(hit.metadata, c.outlet, c.date)
+        cards.append(
+            _source(
+                c.n, hit, c.title or c.doc_id, meta, (c.start, c.end), article_text(c.doc_id), lang
+            )
+        )
+    return f'<div class="sources-panel"><h4>{t(lang, "sources")}</h4>{"".join(cards)}</div>'
+
+
+def answer_record(answer: Answer) -> dict[str, Any]:
+    """The ``/ask`` endpoint's answer: text, citations and whether the product declined."""
+    return {
+        "text": answer.text,
+        "abstained": answer.abstained,
+        "citations": [
+            {
+                "n": c.n,
+                "doc_id": c.doc_id,
+                "title": c.title,
+                "quote": c.quote,
+                "outlet": c.outlet,
+                "date": c.date,
+                "url": c.url,
+            }
+            for c in answer.citations
+        ],
+        "unsupported": list(answer.unsupported),
+        "mode": answer.mode,
+    }
+
+
+SOURCES_CSS = """
+.sources-panel h4 { margin: 0.25em 0 0.5em; }
+.source { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 0.6em 0.8em; margin-bottom: 0.6em; scroll-margin-top: 1em; }
+.source:target, .source.flash { outline: 2px solid var(--color-accent); }
+.source-n { font-weight: 700; color: var(--color-accent); }
+.source-meta { font-size: 0.85em; opacity: 0.8; margin: 0.2em 0; }
+.source-passage { margin: 0.4em 0; padding-left: 0.6em;
+  border-left: 3px solid var(--border-color-primary); white-space: pre-wrap; }
+.source mark { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 2px; }
+.source details summary { cursor: pointer; font-size: 0.9em; }
+.source-article { white-space: pre-wrap; max-height: 24em; overflow-y: auto;
+  font-size: 0.9em; margin-top: 0.4em; }
+.notice { background: #fff7ed; color: #7c2d12; border: 1px solid #fdba74;
+  border-radius: 8px; padding: 0.6em 0.8em; margin-bottom: 0.6em; }
+.sources-empty { opacity: 0.7; font-style: italic; }
+"""
+
+# Clicking a [n] link in the chat scrolls to that source and opens nothing else: the chat's
+# Markdown renderer may give links a new-tab target, which would reload the page instead.
+SOURCES_JS = """
+document.addEventListener('click', (event) => {
+  const link = event.target.closest && event.target.closest('a[href^="#source-"]');
+  if (!link) return;
+  const target = document.getElementById(link.getAttribute('href').slice(1));
+  if (!target) return;
+  event.preventDefault();
+  event.stopPropagation();
+  target.scrollIntoView({behavior: 'smooth', block: 'start'});
+  target.classList.add('flash');
+  setTimeout(() => target.classList.remove('flash'), 1200);
+}, true);
+"""
