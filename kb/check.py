@@ -118,6 +118,14 @@ def diagnose(store: Store, embedder_name: str) -> list[Problem]:
                 "configured: run 'kb rebuild', or set KB_EMBEDDING_MODEL back",
             )
         )
+    if store.rebuild_staged:
+        problems.append(
+            Problem(
+                "interrupted",
+                f"a 'kb rebuild' to {store.rebuild_staged!r} was cut off while swapping its "
+                "chunks in: run 'kb rebuild' again",
+            )
+        )
     pending = store.pending
     if pending:
         problems.append(

@@ -303,7 +303,12 @@ def eval_(
 @click.option("--host", default=None, help="Address to listen on (default: KB_HOST, 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default: KB_PORT, 7860).")
 @click.option("--share/--no-share", default=None, help="A public Gradio link (default: KB_SHARE).")
-@click.option("--auth", default=None, help="user:password or a file of them (default: KB_AUTH).")
+@click.option(
+    "--auth",
+    default=None,
+    help="A file of user:password lines, or one user:password (default: KB_AUTH). "
+    "A password typed here is visible to other users of the machine: prefer a file.",
+)
 @click.option(
     "--language", type=click.Choice(["id", "en"]), default=None, help="UI labels (KB_UI_LANGUAGE)."
 )
@@ -319,6 +324,12 @@ def serve(
     """Start the chat app in the browser (the same app as python app.py)."""
     from kb.ui import serve as run
 
+    if auth and ":" in auth and not Path(auth).is_file():
+        click.echo(
+            "warning: a password given with --auth shows in the process list; "
+            "put user:password lines in a file (chmod 600) and pass its path.",
+            err=True,
+        )
     run(open_kb(store), host=host, port=port, share=share, auth=auth, ui_language=language)
 
 

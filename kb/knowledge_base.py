@@ -53,7 +53,9 @@ class KnowledgeBase:
         base = settings or Settings.from_env()
         self.settings = base.with_overrides(store=store)
         self.embedder = embedder or get_embedder(
-            self.settings.embedding_model, self.settings.embedding_batch_size
+            self.settings.embedding_model,
+            self.settings.embedding_batch_size,
+            quantize=self.settings.embedding_quantize,
         )
         self._store: Store | None = None
         self._retriever: HybridRetriever | None = None
@@ -133,7 +135,7 @@ class KnowledgeBase:
 
         given = [Path(p) for p in paths]
         limits = LoadLimits(
-            max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
+            max_bytes=self.settings.max_file_bytes,
             timeout_s=self.settings.parse_timeout_s,
         )
         articles, failures = collect(given, limits)
@@ -185,40 +187,45 @@ class KnowledgeBase:
             self.store.delete_articles([doc_id])
 
     def rebuild(self, progress: bool = False) -> int:
-        """Re-embed every stored chunk with the configured embedder; returns the chunk count."""
+        """Re-embed every stored chunk with the configured embedder; returns the chunk count.
+
+        Crash-safe in two phases: every chunk is first copied, with its new vector, into a
+        staging collection (killed here, the store is as it was and serves as before); then
+        the staging replaces the chunks (killed here, the store refuses to serve until
+        ``kb rebuild`` runs again and finishes the swap from the staging).
+        """
         with self.writing():
             client = make_client(self.settings.store, self.settings.chroma_url)
             store = Store(client, self.settings.collection, self.embedder_name, check=False)
-            store.recover()  # no orphan of an interrupted write is carried over
-            chunks = [chunk for chunk, _ in store.iter_chunks()]
-            inputs = [embedding_text(str(c.metadata.get("title") or ""), c.text) for c in chunks]
-            vectors: list[list[float]] = []
-            step = max(self.settings.embedding_batch_size * 4, 16)
-            bar = None
-            if progress:
-                from tqdm import tqdm
+            if store.rebuild_staged not in (None, self.embedder_name):
+                # A swap to another embedder was cut off: its staging holds every chunk.
+                store.swap_staged()
+            if store.rebuild_staged != self.embedder_name:
+                store.recover()  # no orphan of an interrupted write is carried over
+                bar: Any = None
+                if progress:
+                    from tqdm import tqdm
 
-                bar = tqdm(total=len(inputs), unit="chunk", desc="re-embedding")
-            for i in range(0, len(inputs), step):
-                vectors.extend(self.embedder.embed_documents(inputs[i : i + step]))
-                if bar is not None:
-                    bar.update(len(inputs[i : i + step]))
-            if bar is not None:
-                bar.close()
-            # Every vector is computed before the old collection is dropped.
-            store.reset_chunks(self.embedder_name)
-            step = 1000
-            for i in range(0, len(chunks), step):
-                part = chunks[i : i + step]
-                store.chunks.add(
-                    ids=[c.chunk_id for c in part],
-                    documents=[c.text for c in part],
-                    metadatas=[c.metadata for c in part],
-                    embeddings=vectors[i : i + step],
+                    bar = tqdm(total=store.count_chunks(), unit="chunk", desc="re-embedding")
+
+                def embed(part: list[Any]) -> list[list[float]]:
+                    texts = [
+                        embedding_text(str(c.metadata.get("title") or ""), c.text) for c in part
+                    ]
+                    vectors = self.embedder.embed_documents(texts)
+                    if bar is not None:
+                        bar.update(len(part))
+                    return vectors
+
+                store.stage_chunks(
+                    self.embedder_name, embed, batch=max(self.settings.embedding_batch_size, 64)
                 )
-            store.bump_generation()
+                if bar is not None:
+                    bar.close()
+            count = store.swap_staged()
             self._store = store
-            return len(chunks)
+            self._retriever = None
+            return count
 
     def check(self, repair: bool = False) -> CheckReport:
         """Verify the store (see ``kb.check``); with ``repair``, mend what the store allows.

@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 
 from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.loaders.common import size
 from ingest.types import Failure, IngestReport
 from kb.knowledge_base import KnowledgeBase
 
@@ -107,8 +108,8 @@ def _refusal(source: Path, name: str, root: Path, max_bytes: int) -> str | None:
     """Why an upload is refused, or None."""
     if source.is_symlink() or not source.is_file():
         return "not a regular file"
-    if source.stat().st_size > max_bytes:
-        return f"file too large (limit {max_bytes // 2**20} MB)"
+    if (n := source.stat().st_size) > max_bytes:
+        return f"file too large ({size(n)}; limit {size(max_bytes)}, KB_MAX_FILE_MB)"
     if sniff(source) is None:
         kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
         return f"content does not match a supported type ({kinds})"
@@ -152,7 +153,9 @@ def upload(
             share = _SAVING_SHARE + (1 - _SAVING_SHARE) * done / max(total, 1)
             report_progress(share, f"{ingesting}: {done}/{total}")
 
-    saved, refused = save_uploads(files, Path(kb.settings.store) / "uploads", on_file=on_file)
+    saved, refused = save_uploads(
+        files, Path(kb.settings.store) / "uploads", kb.settings.max_file_bytes, on_file=on_file
+    )
     report = kb.ingest(saved, on_progress=on_chunks) if saved else IngestReport()
     return IngestReport(
         added=report.added,

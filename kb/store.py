@@ -50,6 +50,9 @@ EMBEDDER_KEY = "embedder"
 GENERATION_KEY = "generation"
 # On the registry collection (never dropped, unlike the chunks collection by ``kb rebuild``).
 PENDING_KEY = "pending"
+# On the registry collection while ``kb rebuild`` swaps its staged chunks in: the embedder
+# they were staged for. The store serves nothing until a rebuild finishes the swap.
+REBUILD_KEY = "rebuild_staged"
 FAULT_ENV = "KB_FAULT"
 # The article registry needs no real vectors: each record carries this placeholder.
 _REGISTRY_VECTOR = [1.0]
@@ -141,6 +144,11 @@ class Store:
             embedding_function=None,
         )
         self.articles = client.get_or_create_collection(f"{name}_articles", embedding_function=None)
+        if check and self.rebuild_staged:
+            raise EmbedderMismatchError(
+                "an interrupted 'kb rebuild' left this store half swapped over to the embedder "
+                f"{self.rebuild_staged!r}: run 'kb rebuild' again to finish it."
+            )
         built_with = self.built_with
         if built_with != embedder_name:
             if self.chunks.count() == 0:
@@ -429,16 +437,107 @@ class Store:
             out[chunk_id] = (chunk, vectors[n] if vectors is not None else None)
         return out
 
-    def reset_chunks(self, embedder_name: str) -> None:
-        """Drop the chunk collection and create it anew, recorded as built by ``embedder_name``."""
+    # -- kb rebuild: stage every chunk with new vectors, then swap them in ------------------
+
+    @property
+    def rebuild_staged(self) -> str | None:
+        """The embedder of a finished staging whose swap has not finished, or None."""
+        fresh = self.client.get_collection(f"{self.name}_articles")
+        value = (fresh.metadata or {}).get(REBUILD_KEY)
+        return str(value) if value else None
+
+    def _set_rebuild_staged(self, embedder_name: str | None) -> None:
+        fresh = self.client.get_collection(f"{self.name}_articles")
+        meta = dict(fresh.metadata or {})
+        meta[REBUILD_KEY] = embedder_name or ""
+        self.articles.modify(metadata=meta)
+
+    def stage_chunks(
+        self, embedder_name: str, embed: Any, on_chunks: Any = None, batch: int = 256
+    ) -> int:
+        """Copy every chunk into a staging collection with vectors from ``embed(chunks)``.
+
+        The live chunks are not touched: a crash here leaves the store as it was (the next
+        call starts the staging again). Ends by marking the staging finished (``REBUILD_KEY``),
+        after which ``swap_staged`` must run. Returns the number of chunks staged.
+        """
+        staging = f"{self.name}_chunks_staging"
+        with contextlib.suppress(Exception):  # none left over, or one a crash left
+            self.client.delete_collection(staging)
+        target = self.client.create_collection(
+            staging,
+            metadata={EMBEDDER_KEY: embedder_name},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        total = self.count_chunks()
+        done = 0
+        part: list[StoredChunk] = []
+        for chunk, _ in self.iter_chunks():
+            part.append(chunk)
+            if len(part) == batch:
+                done += self._stage(target, part, embed)
+                part = []
+                fault_point("rebuild-staging")
+                if on_chunks is not None:
+                    on_chunks(done, total)
+        if part:
+            done += self._stage(target, part, embed)
+            if on_chunks is not None:
+                on_chunks(done, total)
+        self._set_rebuild_staged(embedder_name)
+        fault_point("rebuild-staged")
+        return done
+
+    @staticmethod
+    def _stage(target: Any, part: list[StoredChunk], embed: Any) -> int:
+        target.add(
+            ids=[c.chunk_id for c in part],
+            documents=[c.text for c in part],
+            metadatas=[c.metadata for c in part],
+            embeddings=embed(part),
+        )
+        return len(part)
+
+    def swap_staged(self) -> int:
+        """Replace the chunks by the finished staging (``stage_chunks``); returns their count.
+
+        Repeatable: a crash part-way leaves the staging and its mark, and a second call starts
+        the swap again. Readers refuse the store while the mark is set.
+        """
+        embedder_name = self.rebuild_staged
+        if embedder_name is None:
+            raise KbError("no finished staging to swap in: run 'kb rebuild'")
+        staging = self.client.get_collection(f"{self.name}_chunks_staging")
         self.client.delete_collection(f"{self.name}_chunks")
-        self.chunks = self.client.get_or_create_collection(
+        fault_point("rebuild-dropped")
+        self.chunks = self.client.create_collection(
             f"{self.name}_chunks",
             metadata={EMBEDDER_KEY: embedder_name},
             configuration={"hnsw": {"space": "cosine"}},
             embedding_function=None,
         )
         self.embedder_name = embedder_name
+        offset = 0
+        while True:
+            got = staging.get(
+                include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset
+            )
+            if not got["ids"]:
+                break
+            self.chunks.add(
+                ids=got["ids"],
+                documents=got["documents"],
+                metadatas=got["metadatas"],
+                embeddings=got["embeddings"],
+            )
+            offset += len(got["ids"])
+            fault_point("rebuild-copying")
+        self.bump_generation()
+        self._set_rebuild_staged(None)
+        fault_point("rebuild-swapped")
+        self.client.delete_collection(f"{self.name}_chunks_staging")
+        return offset
 
     def _max_batch(self) -> int:
         try:

@@ -33,12 +33,16 @@ from crash_fixtures import (
     timed_run,
     write_corpus,
 )
+from crash_fixtures import (
+    settings as crash_settings,
+)
 
 import ingest.pipeline
 import kb.store
 from ingest.loaders import load_file
 from ingest.types import Failure
-from kb.errors import NotFoundError, StoreLockedError
+from kb.embeddings import HashingEmbeddings
+from kb.errors import EmbedderMismatchError, NotFoundError, StoreLockedError
 from kb.knowledge_base import KnowledgeBase
 from kb.store import Store
 from kb.types import Hit
@@ -322,3 +326,58 @@ def test_a_reader_process_on_a_chroma_server_during_an_ingest_process(
         (hit,) = reader.retrieve(marker(n), k=1)
         assert hit.doc_id == _doc_id(folder / f"laporan-{n:03d}.txt")
         assert hit.metadata["title"].endswith("versi 2" if n < 6 else "versi 1")
+
+
+REBUILD_POINTS = [
+    "rebuild-staging",  # phase 1, part-way: the store still serves the old vectors
+    "rebuild-staged",  # phase 1 done, marked: from here the store refuses to serve
+    "rebuild-dropped",
+    "rebuild-copying",
+    "rebuild-swapped",  # done but for dropping the staging
+]
+
+
+def test_a_killed_rebuild_is_finished_by_running_it_again(tmp_path: Path) -> None:
+    folder, base = tmp_path / "reports", tmp_path / "base"
+    write_corpus(folder, range(ARTICLES))
+    assert run_kb(["ingest", str(folder)], base).returncode == 0
+    new = {"KB_EMBEDDING_MODEL": "fake:hashing-128"}
+
+    def opened(store: Path, dim: int) -> KnowledgeBase:
+        return KnowledgeBase(settings=crash_settings(store), embedder=HashingEmbeddings(dim))
+
+    before = snapshot(opened(base, 256), QUERIES)
+    clean = tmp_path / "clean"
+    shutil.copytree(base, clean)
+    assert run_kb(["rebuild"], clean, extra=new).returncode == 0
+    want = snapshot(opened(clean, 128), QUERIES)
+    assert want["problems"] == [] and want["chunk_ids"] == before["chunk_ids"]
+    assert want["chunks"] != before["chunks"]  # other vectors
+
+    failures: list[str] = []
+    for point in REBUILD_POINTS:
+        store = tmp_path / f"killed-{point.replace(':', '-')}"
+        shutil.copytree(base, store)
+        done = run_kb(["rebuild"], store, fault=point, extra=new)
+        if done.returncode != -signal.SIGKILL:
+            failures.append(f"{point}: not killed (exit {done.returncode}): {done.stderr[-300:]}")
+            continue
+        if point.startswith("rebuild-staging"):
+            # Nothing swapped yet: the store answers as before, with the old embedder.
+            if snapshot(opened(store, 256), QUERIES)["chunks"] != before["chunks"]:
+                failures.append(f"{point}: the live chunks changed before the swap")
+        elif point != "rebuild-swapped":
+            for dim in (128, 256):
+                with pytest.raises(EmbedderMismatchError, match="kb rebuild"):
+                    opened(store, dim).retrieve(marker(3))
+        assert opened(store, 128).rebuild() == len(want["chunk_ids"])
+        diff = differences(snapshot(opened(store, 128), QUERIES), want)
+        if diff:
+            failures.append(f"{point}: differs from a clean rebuild in {diff}")
+    # Cut off in the swap, then rebuilt for the old embedder after all: nothing is lost.
+    store = tmp_path / "changed-mind"
+    shutil.copytree(base, store)
+    assert run_kb(["rebuild"], store, fault="rebuild-dropped", extra=new).returncode < 0
+    assert opened(store, 256).rebuild() == len(before["chunk_ids"])
+    assert not differences(snapshot(opened(store, 256), QUERIES), before)
+    assert not failures, "\n".join(failures)

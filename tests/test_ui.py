@@ -274,6 +274,25 @@ def test_library_lists_searches_and_uploads(fake_kb: KnowledgeBase, tmp_path: Pa
     assert "**1** ditambahkan" in library.format_report(report)
 
 
+def test_the_upload_limit_follows_the_setting(tmp_path: Path) -> None:
+    from kb import library
+
+    kb = KnowledgeBase(
+        settings=fake_settings(tmp_path / "s", max_file_mb=0.001), embedder=HashingEmbeddings()
+    )
+    assert launch_options(kb.settings)["max_file_size"] == 1048
+    small, big = tmp_path / "kecil.txt", tmp_path / "besar.txt"
+    small.write_text("Layanan Malam\nKelurahan buka malam.\n", encoding="utf-8")
+    big.write_text("Layanan Panjang\n" + "Kelurahan buka malam. " * 100, encoding="utf-8")
+    report = library.upload(kb, [small, big])
+    assert len(report.added) == 1
+    assert [(f.source, f.reason) for f in report.failed] == [
+        ("besar.txt", "file too large (2,216 bytes; limit 1,048 bytes, KB_MAX_FILE_MB)")
+    ]
+    labels = {c["props"].get("elem_id"): c["props"] for c in build_app(kb).config["components"]}
+    assert "maks. 0.001 MB per berkas" in labels["upload-files"]["label"]
+
+
 def test_upload_names_cannot_leave_the_uploads_folder(tmp_path: Path) -> None:
     from kb import library
 
@@ -362,6 +381,8 @@ def test_login_setting_and_listen_address(tmp_path: Path, monkeypatch: pytest.Mo
     assert listen_address(settings, "localhost", 9001) == ("localhost", 9001)
     options = launch_options(settings)
     assert options["auth"] == [("a", "b")] and options["share"] is False
+    assert options["max_file_size"] == 50 * 2**20
+    assert "KB_AUTH" not in repr(settings) and "'a:b'" not in repr(settings)
     with pytest.raises(ConfigError, match="out of range"):
         listen_address(settings, port=70000)
 

@@ -47,8 +47,10 @@ def build_app(kb: KnowledgeBase, ui_language: str | None = None) -> gr.Blocks:
     h = Handlers(kb)
     regions, outlets = facets(kb)
 
+    limits = {"max_mb": f"{kb.settings.max_file_mb:g}"}
+
     def label(key: str) -> str:
-        return t(start, key)
+        return t(start, key, **limits)
 
     with gr.Blocks(title=label("page_title"), analytics_enabled=False) as app:
         lang_state = gr.State(start)
@@ -276,7 +278,7 @@ def build_app(kb: KnowledgeBase, ui_language: str | None = None) -> gr.Blocks:
         ) -> tuple[Any, ...]:
             code = language(code)
             updates = [
-                gr.update(**{prop: t(code, key) for prop, key in props.items()})  # type: ignore[arg-type]
+                gr.update(**{prop: t(code, key, **limits) for prop, key in props.items()})  # type: ignore[arg-type]
                 for _, props in relabelled
             ]
             shown = describe_filters(region, outlet, date_from, date_to, code)

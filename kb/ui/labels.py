@@ -49,7 +49,9 @@ LABELS: dict[str, dict[str, str]] = {
         "col_regions": "Wilayah",
         "col_chunks": "Potongan",
         "col_ingested": "Dimasukkan",
-        "upload_files": "Unggah laporan (txt, md, html, pdf, docx, jsonl; maks. 50 MB per berkas)",
+        "upload_files": (
+            "Unggah laporan (txt, md, html, pdf, docx, jsonl; maks. {max_mb} MB per berkas)"
+        ),
         "upload_button": "Masukkan ke basis pengetahuan",
         "upload_none": "Pilih berkas terlebih dahulu.",
         "upload_saving": "Memeriksa dan menyimpan berkas",
@@ -105,7 +107,9 @@ LABELS: dict[str, dict[str, str]] = {
         "col_regions": "Regions",
         "col_chunks": "Chunks",
         "col_ingested": "Ingested at",
-        "upload_files": "Upload reports (txt, md, html, pdf, docx, jsonl; at most 50 MB a file)",
+        "upload_files": (
+            "Upload reports (txt, md, html, pdf, docx, jsonl; at most {max_mb} MB a file)"
+        ),
         "upload_button": "Add to the knowledge base",
         "upload_none": "Choose files first.",
         "upload_saving": "Checking and saving the files",
@@ -134,6 +138,10 @@ def language(code: str | None) -> str:
     return code
 
 
-def t(lang: str, key: str) -> str:
-    """The label ``key`` in ``lang`` (Indonesian when the language is unknown)."""
-    return LABELS.get(lang, LABELS["id"])[key]
+def t(lang: str, key: str, **values: str) -> str:
+    """The label ``key`` in ``lang`` (Indonesian when the language is unknown), its
+    ``{name}`` placeholders filled from ``values`` (others are left as they are)."""
+    text = LABELS.get(lang, LABELS["id"])[key]
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", value)
+    return text

@@ -82,8 +82,6 @@ def launch_options(
     Raises:
         ConfigError: a bad port or login setting.
     """
-    from kb.library import MAX_UPLOAD_BYTES
-
     server_name, server_port = listen_address(settings, host, port)
     return {
         "server_name": server_name,
@@ -92,5 +90,5 @@ def launch_options(
         "auth": parse_auth(settings.auth if auth is None else auth),
         "theme": theme(),
         # Gradio refuses bigger uploads before they reach the library's own check.
-        "max_file_size": MAX_UPLOAD_BYTES,
+        "max_file_size": settings.max_file_bytes,
     }
