@@ -116,6 +116,10 @@ def ingest_articles(
         (updated if article.doc_id in known else added).append(article.doc_id)
 
     fault_point("prepared")
+    # Articles of alike chunk lengths in one group: each group's call to the embedder sorts its
+    # chunks by length, and groups of alike lengths pad less (short passages apart from long
+    # reports).
+    pending.sort(key=lambda item: sum(len(c.text) for c in item[2]) / len(item[2]))
     total = sum(len(c) for _, _, c in pending)
     bar = _progress(total, progress)
     written = 0

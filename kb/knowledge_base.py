@@ -168,7 +168,7 @@ class KnowledgeBase:
                 articles,
                 failures=failures,
                 chunking=chunking,
-                batch_chunks=max(self.settings.embedding_batch_size * 4, 16),
+                batch_chunks=max(self.settings.embedding_batch_size * 8, 16),
                 prune_roots=prune_roots,
                 progress=progress,
                 on_progress=on_progress,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import socket
 import subprocess
 import sys
 import textwrap
@@ -302,3 +304,32 @@ def test_symlinks_are_refused_on_both_sides(tmp_path: Path) -> None:
     assert [f.reason for f in failed] == ["bad file name", "bad file name", "not a regular file"]
     assert secret.read_bytes() == b"Isi asli\nJangan ditimpa.\n"
     assert (target / "lain.txt").read_bytes() == b"Lain\nBerkas lain.\n"
+
+
+def _outward_address() -> str | None:
+    """This machine's address on its network (no packet is sent), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 9))
+            address = str(s.getsockname()[0])
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_the_chroma_server_run_as_the_readme_says_is_reachable_on_loopback_only(
+    chroma_server: str,
+) -> None:
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    command = re.search(r"`(chroma run [^`]+)`", readme)
+    assert command is not None
+    # conftest's chroma_server runs this command, with a free port instead of 8000.
+    assert command.group(1) == "chroma run --path DIR --host 127.0.0.1 --port 8000"
+    port = int(chroma_server.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass
+    outward = _outward_address()
+    if outward is None:
+        pytest.skip("this machine has no address besides loopback")
+    with pytest.raises(OSError):
+        socket.create_connection((outward, port), timeout=5).close()
