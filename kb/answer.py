@@ -33,6 +33,11 @@ _ID = frozenset(
     "camat kepala".split()
 )
 W_LEXICAL, W_RANK, W_DENSE, ANSWER_TYPE_BONUS = 0.2, 0.1, 1.0, 0.3
+# Sentences re-scored by embedding similarity, of those the word scores put first. Each one
+# is embedded per question (about 12 ms here), so few; a question that shares few words with
+# the articles (English over Indonesian) gets more, since the word scores say little there.
+# On facqa-dev valid 4 found the gold answer as often as 16 (83.6%) at 58% of the time.
+RERANK, RERANK_CROSSLINGUAL = 4, 8
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 # Sentences that lean on the one before them: "Seperti, ...", "Hal itu ...", "Ia ...".
@@ -144,7 +149,7 @@ def score_sentences(
     question: str,
     hits: Sequence[Hit],
     similarity: Callable[[list[str]], Sequence[float]] | None = None,
-    rerank: int = 16,
+    rerank: int = RERANK,
 ) -> list[Sentence]:
     """Every sentence of the hits scored for the question, best first.
 
@@ -194,6 +199,7 @@ def compose_extractive(
     hits: Sequence[Hit],
     similarity: Callable[[list[str]], Sequence[float]] | None = None,
     max_words: int = 80,
+    rerank: int = RERANK,
 ) -> tuple[str, list[int]]:
     """The answer text (verbatim sentences, each followed by ``[n]``) and the cited hit indexes.
 
@@ -201,7 +207,7 @@ def compose_extractive(
     brings that one along; a second sentence is added only when it scores nearly as well and
     adds words of the question the first did not have.
     """
-    ranked = score_sentences(question, hits, similarity)
+    ranked = score_sentences(question, hits, similarity, rerank)
     if not ranked:
         return "", []
     best = ranked[0]

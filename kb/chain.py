@@ -19,7 +19,15 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from ingest.regions import find_regions, indonesian_place_names
-from kb.answer import Answer, abstain, check, compose_extractive, detect_language
+from kb.answer import (
+    RERANK,
+    RERANK_CROSSLINGUAL,
+    Answer,
+    abstain,
+    check,
+    compose_extractive,
+    detect_language,
+)
 from kb.errors import ConfigError, KbError, ModelError
 from kb.keyword import analyze
 from kb.redact import redact
@@ -251,7 +259,9 @@ class AnswerChain:
         if not hits or self._gate(query, hits):
             return abstain(question, hits, query=query, mode=self.mode, language=language)
         if self.llm is None:
-            text, _ = compose_extractive(query, hits, self._similarity(query))
+            crosslingual = self.kb.retriever.index.coverage(query) < 0.5
+            rerank = RERANK_CROSSLINGUAL if crosslingual else RERANK
+            text, _ = compose_extractive(query, hits, self._similarity(query), rerank=rerank)
         else:
             with model_errors():
                 reply = self.llm.invoke(llm_messages(question, hits))

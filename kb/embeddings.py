@@ -143,7 +143,6 @@ class E5Embeddings(NamedEmbeddings):
         self.threads = threads
         self.name = E5_ST_NAME + (f"-{quantize}" if quantize != "none" else "")
         self.folder: Path | None = None
-        self._counter: Any = None
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -157,13 +156,6 @@ class E5Embeddings(NamedEmbeddings):
         )
         if self.quantize == "int8":
             _quantize_int8(model)
-        # A copy to count tokens with: transformers leaves truncation at 512 switched on in
-        # its own tokenizer after a call, which would hide the texts that need windows.
-        from tokenizers import Tokenizer
-
-        self._counter = Tokenizer.from_str(model.tokenizer.backend_tokenizer.to_str())
-        self._counter.no_truncation()
-        self._counter.no_padding()
         return model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -179,10 +171,17 @@ class E5Embeddings(NamedEmbeddings):
         if not inputs:
             return out
         window = int(model.max_seq_length) - 2
-        content = [e.ids for e in self._counter.encode_batch(inputs, add_special_tokens=False)]
-        short = [i for i, ids in enumerate(content) if len(ids) <= window]
-        long = [i for i, ids in enumerate(content) if len(ids) > window]
         with self._lock:
+            # The model's own tokenizer counts the tokens (a second copy of the 250k-piece
+            # vocabulary would take about 280 MB): transformers leaves truncation at 512 set
+            # after a call, which would hide the texts that need windows, so unset it first
+            # (transformers sets what it needs again on its next call).
+            counter = model.tokenizer.backend_tokenizer
+            counter.no_truncation()
+            counter.no_padding()
+            content = [e.ids for e in counter.encode_batch(inputs, add_special_tokens=False)]
+            short = [i for i, ids in enumerate(content) if len(ids) <= window]
+            long = [i for i, ids in enumerate(content) if len(ids) > window]
             if short:
                 out[short] = model.encode(
                     [inputs[i] for i in short],

@@ -9,7 +9,7 @@ vectors, BM25 for dense-only ones). Fusion ``rrf``: reciprocal-rank fusion, for 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -85,20 +85,22 @@ class HybridRetriever:
         with self._sync_lock:
             if generation == self.index.generation:
                 return
-            known = set(self.index.ids)
-            ids = self.store.chunk_ids()
-            current = set(ids)
-            kept = {cid: (t, m) for cid, t, m in self._known_chunks() if cid in current}
-            new = [cid for cid in ids if cid not in known]
-            for start in range(0, len(new), 1000):
-                for cid, (chunk, _) in self.store.get_chunks(new[start : start + 1000]).items():
-                    kept[cid] = (chunk.text, chunk.metadata)
-            triples = [(cid, kept[cid][0], kept[cid][1]) for cid in ids if cid in kept]
-            self.index.rebuild(triples, generation)
+            self.index.rebuild(self._chunks(self.store.chunk_ids()), generation)
 
-    def _known_chunks(self) -> list[tuple[str, str, Mapping[str, Any]]]:
-        # The index keeps tokens, not texts; texts of known chunks are not needed again.
-        return [(cid, "", meta) for cid, meta in zip(self.index.ids, self.index.meta, strict=True)]
+    def _chunks(self, ids: Sequence[str]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+        """The store's chunks in ``ids`` order, a page at a time: chunks the index already
+        holds come without their text (it keeps their tokens), new ones are fetched."""
+        index = self.index
+        for start in range(0, len(ids), 1000):
+            page = ids[start : start + 1000]
+            new = [cid for cid in page if cid not in index.position]
+            fetched = self.store.get_chunks(new) if new else {}
+            for cid in page:
+                if cid in fetched:
+                    chunk, _ = fetched[cid]
+                    yield cid, chunk.text, chunk.metadata
+                elif cid in index.position:
+                    yield cid, "", index.meta[index.position[cid]]
 
     def rank(
         self,

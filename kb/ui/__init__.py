@@ -7,7 +7,9 @@ upload with progress, delete). Labels in Indonesian or English (``kb.ui.labels``
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 
 # Before gradio is imported: no analytics calls from an office machine that may be offline.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -17,6 +19,8 @@ from kb.ui.blocks import EXAMPLES, build_app
 from kb.ui.handlers import Handlers, facets
 from kb.ui.render import describe_filters, format_answer, sources_html
 from kb.ui.serving import launch_options, parse_auth
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "EXAMPLES",
@@ -55,7 +59,17 @@ def serve(
         ConfigError: a bad port, login or language setting.
     """
     options = launch_options(kb.settings, host, port, share, auth)
+    # Load the embedding model while the page comes up, not on the first question.
+    threading.Thread(target=warm_up, args=(kb,), name="kb-warm-up", daemon=True).start()
     app = build_app(kb, ui_language)
     # Build the keyword index now, not on the first question (stemming takes a moment).
     kb.retriever.sync()
     app.launch(**options)
+
+
+def warm_up(kb: KnowledgeBase) -> None:
+    """Load the embedding model (a first question waits for it to finish, not to start)."""
+    try:
+        kb.embedder.embed_query("pemanasan")
+    except Exception:  # the first question reports it to the user
+        log.warning("the embedding model could not be loaded in advance", exc_info=True)
