@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ingest.chunking import split_sentences
+from kb.glossary import indonesian_words
 from kb.keyword import analyze
 from kb.types import Hit
 
@@ -207,6 +208,9 @@ def compose_extractive(
     brings that one along; a second sentence is added only when it scores nearly as well and
     adds words of the question the first did not have.
     """
+    if detect_language(question) == "en":
+        # The Indonesian words of its English ones, for the word scores (see kb.glossary).
+        question = f"{question} {indonesian_words(question)}"
     ranked = score_sentences(question, hits, similarity, rerank)
     if not ranked:
         return "", []
@@ -341,6 +345,10 @@ def _citation(n: int, hit: Hit, quotes: Sequence[str]) -> Citation:
     start = hit.start + first if first >= 0 else hit.start
     last = hit.text.find(quotes[-1])
     end = hit.start + last + len(quotes[-1]) if last >= 0 else hit.end
+    if 0 <= first <= last:
+        # Two sentences of one passage that are not neighbours: quote the article from the
+        # first to the last, so that the quote is what lies at start:end.
+        quote = hit.text[first : last + len(quotes[-1])]
     return Citation(
         n=n,
         doc_id=hit.doc_id,

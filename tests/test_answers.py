@@ -54,6 +54,36 @@ def test_english_question_gets_a_cited_indonesian_sentence(kb: KnowledgeBase) ->
     assert_grounded(kb, answer)
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # Without the glossary's Indonesian words, the lead sentence of the article won.
+        ("What share of complaints submitted through Sapa Kuningan has been resolved?",
+         "91 persen"),
+        ("How many lesson hours does the certificate from the BPSDM NTB village digital "
+         "training cover?", "40 jam pelajaran"),
+    ],
+)  # fmt: skip
+def test_english_questions_get_the_sentence_that_answers(
+    kb: KnowledgeBase, question: str, expected: str
+) -> None:
+    answer = kb.ask(question)
+    assert not answer.abstained and answer.language == "en"
+    assert expected in answer.text
+    assert_grounded(kb, answer)
+
+
+def test_the_glossary_gives_indonesian_words_for_english_ones() -> None:
+    from kb.glossary import indonesian_words
+
+    assert indonesian_words("Who heads the agency?") == "siapa kepala memimpin badan dinas"
+    # A phrase wins over its words; words it does not know are left out.
+    assert indonesian_words("the regional secretary of the city hall") == (
+        "sekda sekretaris daerah balai kota"
+    )
+    assert indonesian_words("Siapa kepala badan itu?") == ""
+
+
 def test_follow_up_question_uses_the_conversation(kb: KnowledgeBase) -> None:
     history = [
         {
