@@ -1,0 +1,118 @@
+"""Re-ingest of an unchanged folder against its full ingest.
+
+    python benchmarks/reingest.py [--articles 1000] [--repeat 3] [--embedding-model M] [--quick]
+
+Writes a folder of generated articles (``.txt``, about 3 chunks each) under /tmp, ingests
+it into an empty store with the embedder of the settings (``KB_EMBEDDING_MODEL`` or
+``--embedding-model``; the model is loaded before timing): that is the baseline. Then
+ingests the unchanged folder again, ``--repeat`` times each way:
+
+- in process: a new ``KnowledgeBase`` on the same store (what the app's upload does);
+- ``kb ingest FOLDER`` in a new process (what a user at a terminal waits for: Python start,
+  imports, loading and hashing the files, one registry read).
+
+Every re-ingest must report all articles unchanged and write no chunk. Prints the median of
+each as a share of the full ingest; the target is under 2%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import (
+    Table,
+    add_common_args,
+    facqa_passages,
+    generator,
+    machine_line,
+    median,
+    open_kb,
+    verdict,
+    workdir,
+    write_articles,
+)
+
+from ingest.pipeline import collect
+
+
+def reingest_in_process(store: Path, folder: Path, model: str | None, articles: int) -> float:
+    kb = open_kb(store, model)
+    started = time.perf_counter()
+    report = kb.ingest([folder])
+    seconds = time.perf_counter() - started
+    if len(report.unchanged) != articles or report.chunks_written:
+        raise SystemExit(f"re-ingest changed something: {report.summary()}")
+    return seconds
+
+
+def reingest_cli(store: Path, folder: Path, model: str | None) -> float:
+    env = dict(os.environ)
+    if model:
+        env["KB_EMBEDDING_MODEL"] = model
+    command = [sys.executable, "-m", "kb", "ingest", str(folder), "--store", str(store)]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"kb ingest failed ({done.returncode}): {done.stderr or done.stdout}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    add_common_args(parser)
+    parser.add_argument("--articles", type=int, default=1000, help="articles in the folder")
+    parser.add_argument("--repeat", type=int, default=3, help="re-ingests of each kind")
+    args = parser.parse_args()
+    articles = 40 if args.quick else args.articles
+    repeat = 1 if args.quick else max(1, args.repeat)
+
+    with workdir(args.workdir, args.keep, "kb-bench-reingest-") as work:
+        folder, store = work / "articles", work / "store"
+        write_articles(folder, generator(facqa_passages(args.facqa), seed=2), articles)
+        kb = open_kb(store, args.embedding_model)
+        kb.embedder.embed_documents(["pemanasan model"])  # load the model before timing
+        machine = machine_line()
+
+        started = time.perf_counter()
+        report = kb.ingest([folder])
+        full = time.perf_counter() - started
+        if not report.ok or len(report.added) != articles:
+            raise SystemExit(f"full ingest went wrong: {report.summary()}")
+
+        in_process = [
+            reingest_in_process(store, folder, args.embedding_model, articles)
+            for _ in range(repeat)
+        ]
+        cli = [reingest_cli(store, folder, args.embedding_model) for _ in range(repeat)]
+        started = time.perf_counter()
+        collect([folder])
+        loading = time.perf_counter() - started
+
+        rows = [
+            ("full ingest (baseline)", report.chunks_written, full, 1),
+            ("re-ingest, in process", 0, median(in_process), repeat),
+            ("  of which loading the files (collect)", 0, loading, 1),
+            ("re-ingest, `kb ingest` new process", 0, median(cli), repeat),
+        ]
+        table = Table(
+            ["run", "chunks written", "seconds", "% of full", "runs"],
+            [(name, n, s, 100 * s / full, r) for name, n, s, r in rows],
+        )
+        print(
+            f"{articles} generated articles in {folder.name}/, {report.chunks_written} chunks; "
+            f"embedder {kb.embedder_name}, batch size {kb.settings.embedding_batch_size}\n"
+            f"{machine}\n"
+        )
+        print(table.render())
+        share = 100 * max(median(in_process), median(cli)) / full
+        print(f"\ntarget re-ingest < 2% of full ingest: {share:.2f}% ({verdict(share < 2)})")
+
+
+if __name__ == "__main__":
+    main()
