@@ -124,17 +124,35 @@ def _new_of_asked_type(question: str, sentence: str) -> float:
     already say: a name for "siapa"/"who", a number for "berapa", a day or time for "kapan"."""
     lowered = question.lower()
     if _WHO.search(question):
-        # A name is new when none of its words is in the question: "Kecamatan Tanah Sareal"
-        # does not answer "Siapa camat Tanah Sareal?", "Yudi Permana" does.
         asked_words = set(_WORD.findall(lowered))
-        if any(not set(_WORD.findall(m.group().lower())) & asked_words
-               for m in _NAME.finditer(sentence)):  # fmt: skip
+        if any(_new_name(m.group(), asked_words) for m in _NAME.finditer(sentence)):
             return 1.0
     for cue, kind in ((_HOW_MANY, _NUMBER), (_WHEN, _DAY)):
         found = kind.finditer(sentence) if cue.search(question) else ()
         if any(m.group().lower() not in lowered for m in found):
             return 1.0
     return 0.0
+
+
+# Words of offices and places that a capitalised run holds without naming anyone.
+_GENERIC = frozenset(
+    "kecamatan kota kabupaten provinsi desa kelurahan kalurahan dinas badan kantor balai "
+    "camat bupati wali gubernur lurah kepala sekretaris sekda daerah pemerintah pemkab pemkot "
+    "bagian bidang kepala".split()
+)
+
+
+def _new_name(name: str, asked_words: set[str]) -> bool:
+    """Whether a capitalised run names someone the question does not: none of its words is in
+    the question ("Yudi Permana"), or words that are neither in the question nor generic
+    follow the last one that is ("Provinsi Jambi Iskandar Nasuti" for "Siapa Kepala BPSDM
+    Provinsi Jambi?"). "Kecamatan Tanah Sareal" does not answer "Siapa camat Tanah Sareal?".
+    """
+    words = _WORD.findall(name.lower())
+    asked = [i for i, w in enumerate(words) if w in asked_words]
+    if not asked:
+        return True
+    return any(w not in _GENERIC and w not in asked_words for w in words[asked[-1] + 1 :])
 
 
 def _idf(sentences: Sequence[Sentence]) -> dict[str, float]:

@@ -7,6 +7,8 @@ import io
 import json
 import logging
 import struct
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -733,3 +735,32 @@ def test_garbage_never_raises(tmp_path: Path, suffix: str) -> None:
             if isinstance(result, Failure):
                 assert result.reason
                 assert "\n" not in result.reason
+
+
+def test_parsing_works_with_over_1024_open_files(tmp_path: Path) -> None:
+    """The parser process is watched with selectors, not select(), which cannot take a
+    descriptor past 1,023 (a long test run or an app with many stores open has those)."""
+    page = tmp_path / "halaman.html"
+    page.write_text(
+        "<html><head><title>Layanan Malam</title></head><body><article><p>Kecamatan Ciputat "
+        "membuka layanan malam.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    script = (
+        "import os, resource, sys\n"
+        "from pathlib import Path\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "if hard != resource.RLIM_INFINITY and hard < 1200: sys.exit(3)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))\n"
+        "held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]\n"
+        "from ingest.loaders import load_file\n"
+        "(article,) = load_file(Path(sys.argv[1]))\n"
+        "print(article.title)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(page)], capture_output=True, text=True, timeout=120
+    )
+    if done.returncode == 3:
+        pytest.skip("this system allows fewer than 1,200 open files")
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "Layanan Malam"

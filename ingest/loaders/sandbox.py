@@ -19,7 +19,7 @@ import contextlib
 import importlib
 import os
 import pickle
-import select
+import selectors
 import signal
 import struct
 import subprocess
@@ -140,6 +140,15 @@ class Sandbox:
         return code
 
 
+def _wait(fd: int, event: int, timeout: float) -> bool:
+    """Whether ``fd`` is ready for ``event`` within ``timeout`` seconds. ``selectors`` (epoll
+    or poll), not ``select.select``: a process with over 1,024 open files (a test run, an app
+    that opened many stores) gets descriptors that ``select`` cannot watch."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, event)
+        return bool(selector.select(timeout))
+
+
 def _write_frame(proc: subprocess.Popen[bytes], payload: bytes, deadline: float) -> None:
     assert proc.stdin is not None
     fd = proc.stdin.fileno()
@@ -148,8 +157,7 @@ def _write_frame(proc: subprocess.Popen[bytes], payload: bytes, deadline: float)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise SandboxTimeout
-        _, writable, _ = select.select([], [fd], [], remaining)
-        if not writable:
+        if not _wait(fd, selectors.EVENT_WRITE, remaining):
             continue
         try:
             written = os.write(fd, view[: 1 << 20])
@@ -168,8 +176,7 @@ def _read_exact(proc: subprocess.Popen[bytes], n: int, deadline: float) -> bytes
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise SandboxTimeout
-        readable, _, _ = select.select([fd], [], [], remaining)
-        if not readable:
+        if not _wait(fd, selectors.EVENT_READ, remaining):
             continue
         chunk = os.read(fd, min(n, 1 << 20))
         if not chunk:
