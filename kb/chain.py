@@ -237,30 +237,31 @@ class AnswerChain:
 
         return similarity
 
-    def _gate(self, question: str, hits: Sequence[Hit]) -> bool:
+    def _gate(self, question: str, hits: Sequence[Hit], coverage: float) -> bool:
         """True when the evidence is too weak to answer (thresholds are settings), or when
         the question names a region none of the passages is about.
 
         When few of the question's words occur in the articles at all (an English question
-        over Indonesian reports), word overlap says nothing and the embedding decides alone.
+        over Indonesian reports: ``coverage``, the share found, is under 0.5), word overlap
+        says nothing and the embedding decides alone.
         """
         if regions_not_covered(question, hits):
             return True
         index = self.kb.retriever.index
         dense, lexical = evidence(question, hits, index.idf)
         settings = self.kb.settings
-        if index.coverage(question) < 0.5:
+        if coverage < 0.5:
             return dense < settings.abstain_dense_crosslingual
         return dense < settings.abstain_dense and lexical < settings.abstain_lexical
 
     def _answer(self, state: dict[str, Any]) -> Answer:
         question, hits, query = state["question"], state["hits"], state["query"]
         language = detect_language(question)
-        if not hits or self._gate(query, hits):
+        coverage = self.kb.retriever.index.coverage(query)
+        if not hits or self._gate(query, hits, coverage):
             return abstain(question, hits, query=query, mode=self.mode, language=language)
         if self.llm is None:
-            crosslingual = self.kb.retriever.index.coverage(query) < 0.5
-            rerank = RERANK_CROSSLINGUAL if crosslingual else RERANK
+            rerank = RERANK_CROSSLINGUAL if coverage < 0.5 else RERANK
             text, _ = compose_extractive(query, hits, self._similarity(query), rerank=rerank)
         else:
             with model_errors():
@@ -291,8 +292,13 @@ class AnswerChain:
         state["query"] = self._query(state)
         state["hits"] = self._retrieve(state)
         hits = state["hits"]
-        if self.llm is None or not hits or self._gate(state["query"], hits):
+        if self.llm is None or not hits:
             yield self._answer(state)
+            return
+        query = state["query"]
+        if self._gate(query, hits, self.kb.retriever.index.coverage(query)):
+            language = detect_language(question)
+            yield abstain(question, hits, query=query, mode=self.mode, language=language)
             return
         text = ""
         with model_errors():

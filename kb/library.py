@@ -18,8 +18,10 @@ from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.loaders.common import size
 from ingest.types import Failure, IngestReport
 from kb.knowledge_base import KnowledgeBase
+from kb.settings import Settings
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# Callers without settings get the setting's default (the app passes KB_MAX_FILE_MB).
+MAX_UPLOAD_BYTES = Settings().max_file_bytes
 COLUMNS = ["Judul", "Tanggal", "Wilayah", "Potongan", "Dimasukkan", "doc_id"]
 # (fraction done, what is happening): the app forwards it to its progress bar.
 Progress = Callable[[float, str], None]

@@ -137,12 +137,7 @@ class Store:
         self.client = client
         self.name = name
         self.embedder_name = embedder_name
-        self.chunks = client.get_or_create_collection(
-            f"{name}_chunks",
-            metadata={EMBEDDER_KEY: embedder_name},
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
+        self.chunks = self._chunk_collection(f"{name}_chunks", embedder_name, existing=True)
         self.articles = client.get_or_create_collection(f"{name}_articles", embedding_function=None)
         if check and self.rebuild_staged:
             raise EmbedderMismatchError(
@@ -159,6 +154,27 @@ class Store:
                     f"{embedder_name!r} is configured. Run 'kb rebuild' to re-embed it with "
                     f"{embedder_name!r}, or set KB_EMBEDDING_MODEL back."
                 )
+
+    def _chunk_collection(self, name: str, embedder_name: str, *, existing: bool) -> Any:
+        """A collection of chunks (cosine space, vectors given by us) recorded as built by
+        ``embedder_name``; ``existing``: open it if it is there, else it must not be."""
+        make = self.client.get_or_create_collection if existing else self.client.create_collection
+        return make(
+            name,
+            metadata={EMBEDDER_KEY: embedder_name},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+
+    def _registry_meta(self, key: str) -> Any:
+        """A value of the registry collection's metadata, read fresh (another process may
+        have written it)."""
+        return (self.client.get_collection(f"{self.name}_articles").metadata or {}).get(key)
+
+    def _set_registry_meta(self, key: str, value: str) -> None:
+        meta = dict(self.client.get_collection(f"{self.name}_articles").metadata or {})
+        meta[key] = value
+        self.articles.modify(metadata=meta)
 
     @property
     def built_with(self) -> str | None:
@@ -290,8 +306,7 @@ class Store:
     @property
     def pending(self) -> list[str]:
         """The doc_ids of a write that has not finished (a crash, or one in progress)."""
-        fresh = self.client.get_collection(f"{self.name}_articles")
-        raw = (fresh.metadata or {}).get(PENDING_KEY) or "[]"
+        raw = self._registry_meta(PENDING_KEY) or "[]"
         try:
             return [str(x) for x in json.loads(str(raw))]
         except ValueError:
@@ -299,10 +314,7 @@ class Store:
             return [r.doc_id for r in self.iter_articles()]
 
     def _set_pending(self, doc_ids: Sequence[str]) -> None:
-        fresh = self.client.get_collection(f"{self.name}_articles")
-        meta = dict(fresh.metadata or {})
-        meta[PENDING_KEY] = json.dumps(list(doc_ids), ensure_ascii=False)
-        self.articles.modify(metadata=meta)
+        self._set_registry_meta(PENDING_KEY, json.dumps(list(doc_ids), ensure_ascii=False))
 
     @contextlib.contextmanager
     def _changing(self, doc_ids: Sequence[str]) -> Iterator[None]:
@@ -442,19 +454,10 @@ class Store:
     @property
     def rebuild_staged(self) -> str | None:
         """The embedder of a finished staging whose swap has not finished, or None."""
-        fresh = self.client.get_collection(f"{self.name}_articles")
-        value = (fresh.metadata or {}).get(REBUILD_KEY)
+        value = self._registry_meta(REBUILD_KEY)
         return str(value) if value else None
 
-    def _set_rebuild_staged(self, embedder_name: str | None) -> None:
-        fresh = self.client.get_collection(f"{self.name}_articles")
-        meta = dict(fresh.metadata or {})
-        meta[REBUILD_KEY] = embedder_name or ""
-        self.articles.modify(metadata=meta)
-
-    def stage_chunks(
-        self, embedder_name: str, embed: Any, on_chunks: Any = None, batch: int = 256
-    ) -> int:
+    def stage_chunks(self, embedder_name: str, embed: Any, batch: int = 256) -> int:
         """Copy every chunk into a staging collection with vectors from ``embed(chunks)``.
 
         The live chunks are not touched: a crash here leaves the store as it was (the next
@@ -464,13 +467,7 @@ class Store:
         staging = f"{self.name}_chunks_staging"
         with contextlib.suppress(Exception):  # none left over, or one a crash left
             self.client.delete_collection(staging)
-        target = self.client.create_collection(
-            staging,
-            metadata={EMBEDDER_KEY: embedder_name},
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
-        total = self.count_chunks()
+        target = self._chunk_collection(staging, embedder_name, existing=False)
         done = 0
         part: list[StoredChunk] = []
         for chunk, _ in self.iter_chunks():
@@ -479,13 +476,9 @@ class Store:
                 done += self._stage(target, part, embed)
                 part = []
                 fault_point("rebuild-staging")
-                if on_chunks is not None:
-                    on_chunks(done, total)
         if part:
             done += self._stage(target, part, embed)
-            if on_chunks is not None:
-                on_chunks(done, total)
-        self._set_rebuild_staged(embedder_name)
+        self._set_registry_meta(REBUILD_KEY, embedder_name)
         fault_point("rebuild-staged")
         return done
 
@@ -511,12 +504,7 @@ class Store:
         staging = self.client.get_collection(f"{self.name}_chunks_staging")
         self.client.delete_collection(f"{self.name}_chunks")
         fault_point("rebuild-dropped")
-        self.chunks = self.client.create_collection(
-            f"{self.name}_chunks",
-            metadata={EMBEDDER_KEY: embedder_name},
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
+        self.chunks = self._chunk_collection(f"{self.name}_chunks", embedder_name, existing=False)
         self.embedder_name = embedder_name
         offset = 0
         while True:
@@ -534,7 +522,7 @@ class Store:
             offset += len(got["ids"])
             fault_point("rebuild-copying")
         self.bump_generation()
-        self._set_rebuild_staged(None)
+        self._set_registry_meta(REBUILD_KEY, "")
         fault_point("rebuild-swapped")
         self.client.delete_collection(f"{self.name}_chunks_staging")
         return offset

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import stop_process
 
 from kb.knowledge_base import sample_path
 
@@ -165,12 +166,7 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
         wait_until_up(url, proc, log)
         yield ServedApp(url=url, store=store, log=log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        stop_process(proc, 20)
         out.close()
 
 
