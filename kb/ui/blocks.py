@@ -173,13 +173,21 @@ def build_app(kb: KnowledgeBase, ui_language: str | None = None) -> gr.Blocks:
             (question.submit, "private"),
         )
         for event, visibility in visibilities:
+            # The last answer's feedback box is emptied first, not after the new answer: a
+            # comment typed on the new answer must not be wiped by a late clear.
             event(
+                lambda: ("", ""),
+                None,
+                [comment, feedback_status],
+                queue=False,
+                api_visibility="private",
+            ).then(
                 h.ask,
                 chat_in,
                 chat_out,
                 api_name="ask" if visibility == "public" else None,
                 api_visibility=visibility,
-            ).then(lambda: ("", ""), None, [comment, feedback_status], api_visibility="private")
+            )
 
         filters = [region, outlet, date_from, date_to, lang_state]
         for field in (region, outlet, date_from, date_to):
