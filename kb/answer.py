@@ -7,10 +7,11 @@ first use, and an answer with no supported sentence becomes an abstention.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ingest.chunking import split_sentences
 from kb.glossary import indonesian_words
@@ -34,6 +35,10 @@ _ID = frozenset(
     "camat kepala".split()
 )
 W_LEXICAL, W_RANK, W_DENSE, ANSWER_TYPE_BONUS = 0.2, 0.1, 1.0, 0.3
+# Pairs of the question's words that stand side by side in the sentence too: "Kepala
+# Diskominfo" in "Kepala Diskominfo Kuningan, Asep Mulyana," but not in "Kepala Bidang
+# Aplikasi Diskominfo Kuningan, Rizal Fahmi,".
+W_PAIRS = 0.2
 # Sentences re-scored by embedding similarity, of those the word scores put first. Each one
 # is embedded per question (about 12 ms here), so few; a question that shares few words with
 # the articles (English over Indonesian) gets more, since the word scores say little there.
@@ -106,6 +111,7 @@ class Sentence:
     end: int
     score: float = 0.0
     tokens: frozenset[str] = field(default_factory=frozenset)
+    pairs: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
 
 def passage_sentences(hits: Sequence[Hit]) -> list[Sentence]:
@@ -113,9 +119,11 @@ def passage_sentences(hits: Sequence[Hit]) -> list[Sentence]:
     for i, hit in enumerate(hits):
         for a, b in split_sentences(hit.text):
             piece = hit.text[a:b]
+            words = analyze(piece)
             out.append(
-                Sentence(i, piece, hit.start + a, hit.start + b, tokens=frozenset(analyze(piece)))
-            )
+                Sentence(i, piece, hit.start + a, hit.start + b, tokens=frozenset(words),
+                         pairs=frozenset(itertools.pairwise(words)))
+            )  # fmt: skip
     return out
 
 
@@ -173,8 +181,9 @@ def score_sentences(
     """Every sentence of the hits scored for the question, best first.
 
     The score mixes the passage's rank, the idf-weighted share of the question's words the
-    sentence holds, and a bonus when the sentence holds what the question asks for (a name
-    for "siapa", a number for "berapa"); with ``similarity`` (texts -> similarity to the
+    sentence holds, the share of the question's word pairs it holds side by side, and a bonus
+    when the sentence holds what the question asks for (a name for "siapa", a number for
+    "berapa"); with ``similarity`` (texts -> similarity to the
     question), the best ``rerank`` sentences also get their embedding similarity.
     """
     sentences = passage_sentences(hits)
@@ -188,6 +197,8 @@ def score_sentences(
         return sum(idf.get(t, unseen) for t in tokens)
 
     q_weight = weight(q_tokens) or 1.0
+    q_list = analyze(question)
+    q_pairs = set(itertools.pairwise(q_list))
     # The question's words that are not in an article's title point at the sentence that
     # answers, not at the article: "Berapa *proposal* yang *masuk* ke Lomba Inovasi Klaten?"
     focus = {i: q_tokens - set(analyze(h.title)) for i, h in enumerate(hits)}
@@ -200,13 +211,15 @@ def score_sentences(
         rank = 1.0 / (1 + s.hit_index)
         bonus = ANSWER_TYPE_BONUS * _new_of_asked_type(question, s.text)
         value = W_LEXICAL * lexical + W_RANK * rank + bonus
-        scored.append(Sentence(s.hit_index, s.text, s.start, s.end, value, s.tokens))
+        if q_pairs:
+            value += W_PAIRS * len(q_pairs & s.pairs) / len(q_pairs)
+        scored.append(replace(s, score=value))
     scored.sort(key=lambda s: -s.score)
     if similarity is not None and rerank > 0:
         head = scored[:rerank]
         sims = similarity([s.text for s in head])
         head = [
-            Sentence(s.hit_index, s.text, s.start, s.end, s.score + W_DENSE * float(sim), s.tokens)
+            replace(s, score=s.score + W_DENSE * float(sim))
             for s, sim in zip(head, sims, strict=True)
         ]
         scored = sorted(head, key=lambda s: -s.score) + scored[rerank:]

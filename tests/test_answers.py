@@ -9,7 +9,8 @@ import pytest
 from conftest import fake_settings
 
 from kb import Answer, KnowledgeBase
-from kb.answer import ABSTAIN_TEXT, answer_sentences, detect_language
+from kb.answer import ABSTAIN_TEXT, answer_sentences, detect_language, score_sentences
+from kb.types import Hit
 
 pytestmark = pytest.mark.model
 
@@ -133,3 +134,19 @@ def test_a_region_no_article_is_about_is_declined(kb: KnowledgeBase) -> None:
     assert asked_elsewhere.hits[0].doc_id == "sample-aplikasi-sapa-kuningan"
     asked_here = kb.ask("Apa nama aplikasi pengaduan warga milik Pemkab Kuningan?")
     assert not asked_here.abstained and "Sapa Kuningan" in asked_here.text
+
+
+def test_the_sentence_that_keeps_the_questions_word_order_answers() -> None:
+    """Both sentences hold every word of the question; only one says "Kepala Diskominfo"."""
+    division = Hit(
+        "a", "a:0", "Aplikasi wisata Kuningan",
+        "Kepala Bidang Aplikasi Diskominfo Kabupaten Kuningan, Rizal Fahmi, membuka acara.",
+        0.9, 0, 81,
+    )  # fmt: skip
+    head = Hit(
+        "b", "b:0", "Pengaduan warga Kuningan",
+        "Kepala Diskominfo Kabupaten Kuningan, Asep Mulyana, meluncurkan aplikasi itu.",
+        0.8, 0, 78,
+    )  # fmt: skip
+    best = score_sentences("Siapa Kepala Diskominfo Kabupaten Kuningan?", [division, head])[0]
+    assert "Asep Mulyana" in best.text
