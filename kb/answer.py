@@ -56,6 +56,8 @@ _WHO = re.compile(r"\b(siapa|who)\b", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\b(berapa|how (many|much)|jumlah)\b", re.IGNORECASE)
 _WHEN = re.compile(r"\b(kapan|when|hari apa|tanggal|pukul|jam|what time|which day)\b", re.I)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+# A one-word name set off by commas after an office: "Sekda Tangsel, Muhamad, menyambut ...".
+_SINGLE_NAME = re.compile(r",\s+([A-Z][a-z]+),")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DAY = re.compile(
     r"\b(senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|pukul|\d{1,2}[./:]\d{2})\b", re.I
@@ -135,6 +137,10 @@ def _new_of_asked_type(question: str, sentence: str) -> float:
         asked_words = set(_WORD.findall(lowered))
         if any(_new_name(m.group(), asked_words) for m in _NAME.finditer(sentence)):
             return 1.0
+        for m in _SINGLE_NAME.finditer(sentence):
+            word = m.group(1).lower()
+            if word not in asked_words and word not in _GENERIC and not _DAY.fullmatch(word):
+                return 1.0
     for cue, kind in ((_HOW_MANY, _NUMBER), (_WHEN, _DAY)):
         found = kind.finditer(sentence) if cue.search(question) else ()
         if any(m.group().lower() not in lowered for m in found):

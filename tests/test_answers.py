@@ -150,3 +150,15 @@ def test_the_sentence_that_keeps_the_questions_word_order_answers() -> None:
     )  # fmt: skip
     best = score_sentences("Siapa Kepala Diskominfo Kabupaten Kuningan?", [division, head])[0]
     assert "Asep Mulyana" in best.text
+
+
+def test_a_one_word_name_between_commas_answers_a_who_question() -> None:
+    """Many Indonesians have one name: "Sekda Tangsel, Muhamad," names the person asked for,
+    though the sentence before it holds more of the question's words."""
+    text = (
+        "Sekda Tangsel menyambut rombongan camat dari Jambi di kantornya pada Selasa (7/11). "
+        "Menurut Sekda Tangsel, Muhamad, kunjungan itu berlangsung empat hari."
+    )
+    hit = Hit("a", "a:0", "Kunjungan kerja", text, 0.9, 0, len(text))
+    best = score_sentences("Siapa Sekda Tangsel yang menyambut camat Jambi?", [hit])[0]
+    assert "Muhamad" in best.text
