@@ -135,12 +135,10 @@ def _new_of_asked_type(question: str, sentence: str) -> float:
     lowered = question.lower()
     if _WHO.search(question):
         asked_words = set(_WORD.findall(lowered))
-        if any(_new_name(m.group(), asked_words) for m in _NAME.finditer(sentence)):
+        names = [m.group() for m in _NAME.finditer(sentence)]
+        names += [m.group(1) for m in _SINGLE_NAME.finditer(sentence)]
+        if any(_new_name(name, asked_words) for name in names):
             return 1.0
-        for m in _SINGLE_NAME.finditer(sentence):
-            word = m.group(1).lower()
-            if word not in asked_words and word not in _GENERIC and not _DAY.fullmatch(word):
-                return 1.0
     for cue, kind in ((_HOW_MANY, _NUMBER), (_WHEN, _DAY)):
         found = kind.finditer(sentence) if cue.search(question) else ()
         if any(m.group().lower() not in lowered for m in found):
@@ -157,16 +155,16 @@ _GENERIC = frozenset(
 
 
 def _new_name(name: str, asked_words: set[str]) -> bool:
-    """Whether a capitalised run names someone the question does not: none of its words is in
-    the question ("Yudi Permana"), or words that are neither in the question nor generic
-    follow the last one that is ("Provinsi Jambi Iskandar Nasuti" for "Siapa Kepala BPSDM
-    Provinsi Jambi?"). "Kecamatan Tanah Sareal" does not answer "Siapa camat Tanah Sareal?".
+    """Whether a capitalised run names someone the question does not: a word that is neither
+    in the question nor generic (an office, a place word, a day) follows the last word that
+    is in the question, or stands anywhere when none is ("Yudi Permana", "Muhamad").
+    "Provinsi Jambi Iskandar Nasuti" answers "Siapa Kepala BPSDM Provinsi Jambi?";
+    "Kecamatan Tanah Sareal" does not answer "Siapa camat Tanah Sareal?", nor "Selasa" anything.
     """
     words = _WORD.findall(name.lower())
     asked = [i for i, w in enumerate(words) if w in asked_words]
-    if not asked:
-        return True
-    return any(w not in _GENERIC and w not in asked_words for w in words[asked[-1] + 1 :])
+    after = words[asked[-1] + 1 :] if asked else words
+    return any(w not in _GENERIC and w not in asked_words and not _DAY.fullmatch(w) for w in after)
 
 
 def _idf(sentences: Sequence[Sentence]) -> dict[str, float]:
@@ -189,13 +187,15 @@ def score_sentences(
     The score mixes the passage's rank, the idf-weighted share of the question's words the
     sentence holds, the share of the question's word pairs it holds side by side, and a bonus
     when the sentence holds what the question asks for (a name for "siapa", a number for
-    "berapa"); with ``similarity`` (texts -> similarity to the
-    question), the best ``rerank`` sentences also get their embedding similarity.
+    "berapa"); with ``similarity`` (texts -> similarity to the question), the best ``rerank``
+    sentences also get their embedding similarity.
     """
     sentences = passage_sentences(hits)
     if not sentences:
         return []
-    q_tokens = set(analyze(question))
+    q_list = analyze(question)
+    q_tokens = set(q_list)
+    q_pairs = set(itertools.pairwise(q_list))
     idf = _idf(sentences)
     unseen = math.log(1 + len(sentences))
 
@@ -203,8 +203,6 @@ def score_sentences(
         return sum(idf.get(t, unseen) for t in tokens)
 
     q_weight = weight(q_tokens) or 1.0
-    q_list = analyze(question)
-    q_pairs = set(itertools.pairwise(q_list))
     # The question's words that are not in an article's title point at the sentence that
     # answers, not at the article: "Berapa *proposal* yang *masuk* ke Lomba Inovasi Klaten?"
     focus = {i: q_tokens - set(analyze(h.title)) for i, h in enumerate(hits)}
