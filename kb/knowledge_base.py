@@ -86,6 +86,21 @@ class KnowledgeBase:
             )
         return self._retriever
 
+    def close(self) -> None:
+        """Release the Chroma client (its database files and threads); the next use opens
+        it again. ``with KnowledgeBase(...) as kb:`` closes on leaving the block."""
+        if self._store is not None:
+            self._store.client.close()
+        self._store = None
+        self._retriever = None
+        self._chains.clear()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- writing ---------------------------------------------------------------------------
 
     @contextlib.contextmanager

