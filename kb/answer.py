@@ -62,6 +62,14 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DAY = re.compile(
     r"\b(senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|pukul|\d{1,2}[./:]\d{2})\b", re.I
 )
+# What answers "kapan"/"when": a day or time as above, a month, a year, a day/month date.
+_MONTHS = (
+    "januari februari maret april mei juni juli agustus september oktober november desember "
+    "january february march june july august october december"
+)
+_WHEN_ANSWER = re.compile(
+    rf"{_DAY.pattern}|\b({'|'.join(_MONTHS.split())}|(?:19|20)\d{{2}}|\d{{1,2}}/\d{{1,2}})\b", re.I
+)
 
 
 def detect_language(text: str) -> str:
@@ -131,7 +139,8 @@ def passage_sentences(hits: Sequence[Hit]) -> list[Sentence]:
 
 def _new_of_asked_type(question: str, sentence: str) -> float:
     """1 when the sentence holds something of the kind asked for that the question does not
-    already say: a name for "siapa"/"who", a number for "berapa", a day or time for "kapan"."""
+    already say: a name for "siapa"/"who", a number for "berapa", a day, time or date for
+    "kapan"."""
     lowered = question.lower()
     if _WHO.search(question):
         asked_words = set(_WORD.findall(lowered))
@@ -139,7 +148,7 @@ def _new_of_asked_type(question: str, sentence: str) -> float:
         names += [m.group(1) for m in _SINGLE_NAME.finditer(sentence)]
         if any(_new_name(name, asked_words) for name in names):
             return 1.0
-    for cue, kind in ((_HOW_MANY, _NUMBER), (_WHEN, _DAY)):
+    for cue, kind in ((_HOW_MANY, _NUMBER), (_WHEN, _WHEN_ANSWER)):
         found = kind.finditer(sentence) if cue.search(question) else ()
         if any(m.group().lower() not in lowered for m in found):
             return 1.0

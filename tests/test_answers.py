@@ -162,3 +162,15 @@ def test_a_one_word_name_between_commas_answers_a_who_question() -> None:
     hit = Hit("a", "a:0", "Kunjungan kerja", text, 0.9, 0, len(text))
     best = score_sentences("Siapa Sekda Tangsel yang menyambut camat Jambi?", [hit])[0]
     assert "Muhamad" in best.text
+
+
+def test_a_date_answers_a_when_question() -> None:
+    """ "Kapan" asks for a date: the sentence with the month and year answers, though the
+    opening sentence holds more of the question's words."""
+    text = (
+        "BPSDM Provinsi NTB menggelar diklat layanan digital bagi perangkat desa di Lombok Timur. "
+        "Diklat berlangsung 12 sampai 15 Agustus 2024 di aula Kantor Bupati Lombok Timur."
+    )
+    hit = Hit("a", "a:0", "Diklat digital", text, 0.9, 0, len(text))
+    best = score_sentences("Kapan diklat digital perangkat desa Lombok Timur dilaksanakan?", [hit])
+    assert "Agustus 2024" in best[0].text, [(s.text, s.score) for s in best]
