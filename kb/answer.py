@@ -70,6 +70,47 @@ _MONTHS = (
 _WHEN_ANSWER = re.compile(
     rf"{_DAY.pattern}|\b({'|'.join(_MONTHS.split())}|(?:19|20)\d{{2}}|\d{{1,2}}/\d{{1,2}})\b", re.I
 )
+# "Kecamatan mana ...?", "Which district ...?": a region is asked for; the word tells the
+# level (see _PLACE_LEVELS; "daerah"/"wilayah": any). Not "di mana"/"where": those ask for
+# a venue ("Balai Kota") more often than for a region.
+_WHICH_PLACE = re.compile(
+    r"\b(?:(kecamatan|kec|kabupaten|kab|kota|provinsi|daerah|wilayah)\.?\s+(?:mana|apa)"
+    r"|which\s+(kecamatan|sub-?districts?|districts?|cit(?:y|ies)|regenc(?:y|ies)|provinces?))\b",
+    re.IGNORECASE,
+)
+_PLACE_LEVELS = {
+    "kec": ("Kecamatan ",), "sub": ("Kecamatan ",), "dis": ("Kecamatan ",),
+    "kab": ("Kabupaten ",), "reg": ("Kabupaten ",), "kot": ("Kota ",), "cit": ("Kota ",),
+    "pro": ("Provinsi ",),
+}  # fmt: skip
+_ANY_LEVEL = ("Kecamatan ", "Kabupaten ", "Kota ", "Provinsi ")
+
+
+def _asked_places(question: str, hits: Sequence[Hit]) -> dict[int, list[str]]:
+    """For a question that asks for a place, the bare names (``Ciputat``) of the regions at
+    the asked level that each hit's article is about (recorded at ingest) and the question
+    does not name; empty for other questions."""
+    match = _WHICH_PLACE.search(question)
+    if not match:
+        return {}
+    word = (match.group(1) or match.group(2) or "").lower()
+    prefixes = _PLACE_LEVELS.get(word[:3], _ANY_LEVEL)
+    lowered = question.lower()
+    out: dict[int, list[str]] = {}
+    for i, hit in enumerate(hits):
+        names = [
+            name.removeprefix(prefix)
+            for name in hit.metadata.get("regions") or []
+            for prefix in prefixes
+            if name.startswith(prefix)
+        ]
+        out[i] = [n for n in names if n.lower() not in lowered]
+    return out
+
+
+def _names_a_place(sentence: str, places: Sequence[str]) -> float:
+    """1 when the sentence names one of ``places`` (as written: capitalised)."""
+    return float(any(re.search(rf"\b{re.escape(p)}\b", sentence) for p in places))
 
 
 def detect_language(text: str) -> str:
@@ -196,8 +237,9 @@ def score_sentences(
     The score mixes the passage's rank, the idf-weighted share of the question's words the
     sentence holds, the share of the question's word pairs it holds side by side, and a bonus
     when the sentence holds what the question asks for (a name for "siapa", a number for
-    "berapa"); with ``similarity`` (texts -> similarity to the question), the best ``rerank``
-    sentences also get their embedding similarity.
+    "berapa", a kecamatan of its article for "kecamatan mana"); with ``similarity`` (texts ->
+    similarity to the question), the best ``rerank`` sentences also get their embedding
+    similarity.
     """
     sentences = passage_sentences(hits)
     if not sentences:
@@ -215,6 +257,7 @@ def score_sentences(
     # The question's words that are not in an article's title point at the sentence that
     # answers, not at the article: "Berapa *proposal* yang *masuk* ke Lomba Inovasi Klaten?"
     focus = {i: q_tokens - set(analyze(h.title)) for i, h in enumerate(hits)}
+    places = _asked_places(question, hits)
     scored: list[Sentence] = []
     for s in sentences:
         lexical = weight(q_tokens & s.tokens) / q_weight
@@ -222,7 +265,10 @@ def score_sentences(
         focused = weight(wanted & s.tokens) / weight(wanted) if wanted else lexical
         lexical = (lexical + focused) / 2
         rank = 1.0 / (1 + s.hit_index)
-        bonus = ANSWER_TYPE_BONUS * _new_of_asked_type(question, s.text)
+        asked = _new_of_asked_type(question, s.text)
+        if places:
+            asked = max(asked, _names_a_place(s.text, places[s.hit_index]))
+        bonus = ANSWER_TYPE_BONUS * asked
         value = W_LEXICAL * lexical + W_RANK * rank + bonus
         if q_pairs:
             value += W_PAIRS * len(q_pairs & s.pairs) / len(q_pairs)

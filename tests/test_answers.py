@@ -174,3 +174,24 @@ def test_a_date_answers_a_when_question() -> None:
     hit = Hit("a", "a:0", "Diklat digital", text, 0.9, 0, len(text))
     best = score_sentences("Kapan diklat digital perangkat desa Lombok Timur dilaksanakan?", [hit])
     assert "Agustus 2024" in best[0].text, [(s.text, s.score) for s in best]
+
+
+def test_a_kecamatan_of_the_article_answers_a_which_kecamatan_question() -> None:
+    """ "Kecamatan mana" asks for a kecamatan: the sentence naming the ones the article is
+    about (its regions, found at ingest) answers, though bare names ("Setu") are not
+    capitalised runs and the opening sentence holds more of the question's words."""
+    text = (
+        "Rombongan camat asal Provinsi Jambi berkunjung ke Kota Tangsel selama empat hari. "
+        "Mereka mendatangi Setu, Serpong Utara, dan Pamulang."
+    )
+    regions = ["Provinsi Jambi", "Kota Tangerang Selatan", "Kecamatan Setu", "Kecamatan Pamulang"]
+    hit = Hit("a", "a:0", "Camat Jambi belajar", text, 0.9, 0, len(text), {"regions": regions})
+    question = "Kecamatan mana di Kota Tangsel yang dikunjungi rombongan camat Jambi?"
+    assert "Pamulang" in score_sentences(question, [hit])[0].text
+    # A question that asks for no region leaves the opening sentence first.
+    assert (
+        "Pamulang"
+        not in score_sentences(
+            "Berapa hari rombongan camat Jambi berkunjung ke Kota Tangsel?", [hit]
+        )[0].text
+    )
