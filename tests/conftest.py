@@ -42,6 +42,24 @@ def fake_settings(store: Path, **overrides: object) -> Settings:
     )
 
 
+@pytest.fixture(autouse=True)
+def _close_knowledge_bases(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every knowledge base a test opens is closed after it: without this the suite held
+    over 1,100 open files by its end (Chroma's database files), near a common limit of 1,024.
+    (Fixtures of a wider scope open theirs before this runs, and keep them.)"""
+    opened: list[KnowledgeBase] = []
+    original = KnowledgeBase.__init__
+
+    def init(self: KnowledgeBase, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(KnowledgeBase, "__init__", init)
+    yield
+    for kb in opened:
+        kb.close()
+
+
 @pytest.fixture
 def fake_kb(tmp_path: Path) -> Iterator[KnowledgeBase]:
     """A knowledge base with the hashing embedder: fast, deterministic."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -270,20 +271,27 @@ def test_empty_question_is_a_user_error(fake_kb: KnowledgeBase) -> None:
         fake_kb.retrieve("   ")
 
 
-@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files in /proc")
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads open files in /proc")
 def test_close_releases_the_store_files_and_the_next_use_reopens(
     tmp_path: Path, reports: Path
 ) -> None:
-    def open_files() -> int:
-        return len(list(Path("/proc/self/fd").iterdir()))
+    store = tmp_path / "a"
 
-    before = open_files()
-    with KnowledgeBase(settings=fake_settings(tmp_path / "a"), embedder=HashingEmbeddings()) as kb:
+    def open_in_store() -> list[str]:
+        targets = []
+        for fd in Path("/proc/self/fd").iterdir():
+            try:
+                targets.append(os.readlink(fd))
+            except OSError:  # closed since listed
+                continue
+        return [t for t in targets if t.startswith(str(store))]
+
+    with KnowledgeBase(settings=fake_settings(store), embedder=HashingEmbeddings()) as kb:
         kb.ingest([reports])
         first = kb.retrieve("layanan malam", k=3)
-        assert open_files() > before
-    assert open_files() <= before
+        assert open_in_store(), "an open store holds its database files"
+    assert open_in_store() == []
     # Closed is not broken: the next call opens the store again and sees the same articles.
     assert [h.chunk_id for h in kb.retrieve("layanan malam", k=3)] == [h.chunk_id for h in first]
     kb.close()
-    assert open_files() <= before
+    assert open_in_store() == []
