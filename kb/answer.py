@@ -185,9 +185,13 @@ def _new_of_asked_type(question: str, sentence: str) -> float:
     lowered = question.lower()
     if _WHO.search(question):
         asked_words = set(_WORD.findall(lowered))
-        names = [m.group() for m in _NAME.finditer(sentence)]
-        names += [m.group(1) for m in _SINGLE_NAME.finditer(sentence)]
-        if any(_new_name(name, asked_words) for name in names):
+        names = [(m.group(), m.start()) for m in _NAME.finditer(sentence)]
+        names += [(m.group(1), m.start(1)) for m in _SINGLE_NAME.finditer(sentence)]
+        offices = asked_words & _OFFICES
+        if any(
+            _new_name(name, asked_words) and _office_fits(sentence[:at], name, offices, asked_words)
+            for name, at in names
+        ):
             return 1.0
     for cue, kind in ((_HOW_MANY, _NUMBER), (_WHEN, _WHEN_ANSWER)):
         found = kind.finditer(sentence) if cue.search(question) else ()
@@ -202,6 +206,37 @@ _GENERIC = frozenset(
     "camat bupati wali gubernur lurah kepala sekretaris sekda daerah pemerintah pemkab pemkot "
     "bagian bidang kepala".split()
 )
+
+
+# Words of the offices people hold, and of the units below an office ("Kepala *Bidang*").
+_OFFICES = frozenset(
+    "kepala camat lurah bupati wali walikota gubernur sekretaris sekda ketua direktur "
+    "menteri presiden kadis kabid kasi asisten".split()
+)
+_SUB_UNITS = frozenset("bidang seksi bagian subbagian subbidang sub urusan".split())
+
+
+def _office_fits(before: str, name: str, offices: set[str], asked_words: set[str]) -> bool:
+    """Whether ``name`` (a capitalised run), after the text ``before``, can hold the office
+    the question asks about: the last office word before the name's own words is one the
+    question names, and not a deputy's ("Wakil Kepala") nor a unit head's ("Kepala Bidang")
+    unless the question says so. "Siapa Kepala BPSDM Jambi?" is not answered by "Sekretaris
+    BPSDM Jambi, Hendra Saputra"; "Perdana Menteri Palestina Ahmed Qorei" (the office inside
+    the run) answers "Siapa Perdana Menteri Palestina?". A name with no office word before
+    it ("Yudi Permana, camat Tanah Sareal") fits."""
+    if not offices:
+        return True
+    words = _WORD.findall(before.lower()) + _WORD.findall(name.lower())
+    # The name's own words are those after the last office word of the run.
+    held = [i for i, w in enumerate(words) if w in _OFFICES]
+    if not held:
+        return True
+    i = held[-1]
+    if i == len(words) - 1 or words[i] not in offices:
+        return False
+    deputy = i > 0 and words[i - 1] == "wakil" and "wakil" not in asked_words
+    unit = words[i + 1] in _SUB_UNITS - asked_words
+    return not (deputy or unit)
 
 
 def _new_name(name: str, asked_words: set[str]) -> bool:

@@ -195,3 +195,32 @@ def test_a_kecamatan_of_the_article_answers_a_which_kecamatan_question() -> None
             "Berapa hari rombongan camat Jambi berkunjung ke Kota Tangsel?", [hit]
         )[0].text
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "other", "answer"),
+    [
+        (
+            "Siapa Kepala BPSDM Provinsi Jambi?",
+            "Pelatihan dibuka Sekretaris BPSDM Provinsi Jambi, Hendra Saputra, yang mewakili "
+            "kepala badan.",
+            "Kepala BPSDM Provinsi Jambi, Iskandar Nasuti, mengatakan para camat belajar.",
+        ),
+        (
+            "Siapa kepala DPMPTSP Kota Balikpapan?",
+            "Kepala Bidang Perizinan DPMPTSP Kota Balikpapan, Hendro Wicaksono, mengatakan "
+            "gerai paspor buka pada hari kerja.",
+            "Kepala DPMPTSP Kota Balikpapan, Rina Kartikasari, menjelaskan layanan Sabtu.",
+        ),
+    ],
+)
+def test_a_who_question_about_an_office_wants_the_name_that_holds_it(
+    question: str, other: str, answer: str
+) -> None:
+    """The secretary or a division head named in the first passage does not answer a
+    question about the head; the head named in the second passage does."""
+    hits = [
+        Hit("a", "a:0", "Berita lain", other, 0.9, 0, len(other)),
+        Hit("b", "b:0", "Berita kepala", answer, 0.8, 0, len(answer)),
+    ]
+    assert score_sentences(question, hits)[0].text == answer
