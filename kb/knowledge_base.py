@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import resources
@@ -89,11 +90,16 @@ class KnowledgeBase:
     def close(self) -> None:
         """Release the Chroma client (its database files and threads); the next use opens
         it again. ``with KnowledgeBase(...) as kb:`` closes on leaving the block."""
-        if self._store is not None:
-            self._store.client.close()
+        if self._store is None:
+            return
+        self._store.client.close()
         self._store = None
         self._retriever = None
         self._chains.clear()
+        # Chroma closes its database files when its objects are freed, and some of them sit
+        # in reference cycles: without a collection here the files stayed open until the
+        # next automatic one (in 28 of 30 tries).
+        gc.collect()
 
     def __enter__(self) -> KnowledgeBase:
         return self
