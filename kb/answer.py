@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
 
 from ingest.chunking import split_sentences
@@ -108,11 +108,6 @@ def _asked_places(question: str, hits: Sequence[Hit]) -> dict[int, list[str]]:
     return out
 
 
-def _names_a_place(sentence: str, places: Sequence[str]) -> float:
-    """1 when the sentence names one of ``places`` (as written: capitalised)."""
-    return float(any(re.search(rf"\b{re.escape(p)}\b", sentence) for p in places))
-
-
 def detect_language(text: str) -> str:
     """``en`` or ``id``: which language's function words the text uses more (Indonesian ties)."""
     words = [w.lower() for w in _WORD.findall(text)]
@@ -178,33 +173,57 @@ def passage_sentences(hits: Sequence[Hit]) -> list[Sentence]:
     return out
 
 
-def _new_of_asked_type(question: str, sentence: str) -> float:
-    """1 when the sentence holds something of the kind asked for that the question does not
-    already say: a name for "siapa"/"who", a number for "berapa", a day, time or date for
-    "kapan"."""
-    lowered = question.lower()
-    if _WHO.search(question):
-        asked_words = set(_WORD.findall(lowered))
-        names = [(m.group(), m.start()) for m in _NAME.finditer(sentence)]
-        names += [(m.group(1), m.start(1)) for m in _SINGLE_NAME.finditer(sentence)]
-        offices = asked_words & _OFFICES
-        if any(
-            _new_name(name, asked_words) and _office_fits(sentence[:at], name, offices, asked_words)
-            for name, at in names
-        ):
-            return 1.0
-    for cue, kind in ((_HOW_MANY, _NUMBER), (_WHEN, _WHEN_ANSWER)):
-        found = kind.finditer(sentence) if cue.search(question) else ()
-        if any(m.group().lower() not in lowered for m in found):
-            return 1.0
-    return 0.0
+@dataclass(frozen=True)
+class _Asked:
+    """What a question asks for, read once per scoring: a name for "siapa"/"who" (of whoever
+    holds the office it names, if any), a number for "berapa", a day, time or date for
+    "kapan", a region of the hit's article for "kecamatan mana" (``places``, per hit)."""
+
+    lowered: str
+    words: frozenset[str]
+    who: bool
+    offices: frozenset[str]
+    kinds: tuple[re.Pattern[str], ...]
+    places: dict[int, list[str]]
+
+    @classmethod
+    def read(cls, question: str, hits: Sequence[Hit]) -> _Asked:
+        lowered = question.lower()
+        words = frozenset(_WORD.findall(lowered))
+        cued = ((_HOW_MANY, _NUMBER), (_WHEN, _WHEN_ANSWER))
+        return cls(
+            lowered=lowered,
+            words=words,
+            who=bool(_WHO.search(question)),
+            offices=words & _OFFICES,
+            kinds=tuple(kind for cue, kind in cued if cue.search(question)),
+            places=_asked_places(question, hits),
+        )
+
+    def found_in(self, sentence: str, hit_index: int) -> float:
+        """1 when the sentence holds something of the kind asked for that the question
+        does not already say, else 0."""
+        if self.who:
+            names = [(m.group(), m.start()) for m in _NAME.finditer(sentence)]
+            names += [(m.group(1), m.start(1)) for m in _SINGLE_NAME.finditer(sentence)]
+            if any(
+                _new_name(name, self.words)
+                and _office_fits(sentence[:at], name, self.offices, self.words)
+                for name, at in names
+            ):
+                return 1.0
+        for kind in self.kinds:
+            if any(m.group().lower() not in self.lowered for m in kind.finditer(sentence)):
+                return 1.0
+        places = self.places.get(hit_index, ())
+        return float(any(re.search(rf"\b{re.escape(p)}\b", sentence) for p in places))
 
 
 # Words of offices and places that a capitalised run holds without naming anyone.
 _GENERIC = frozenset(
     "kecamatan kota kabupaten provinsi desa kelurahan kalurahan dinas badan kantor balai "
     "camat bupati wali gubernur lurah kepala sekretaris sekda daerah pemerintah pemkab pemkot "
-    "bagian bidang kepala".split()
+    "bagian bidang".split()
 )
 
 
@@ -216,7 +235,7 @@ _OFFICES = frozenset(
 _SUB_UNITS = frozenset("bidang seksi bagian subbagian subbidang sub urusan".split())
 
 
-def _office_fits(before: str, name: str, offices: set[str], asked_words: set[str]) -> bool:
+def _office_fits(before: str, name: str, offices: Set[str], asked_words: Set[str]) -> bool:
     """Whether ``name`` (a capitalised run), after the text ``before``, can hold the office
     the question asks about: the last office word before the name's own words is one the
     question names, and not a deputy's ("Wakil Kepala") nor a unit head's ("Kepala Bidang")
@@ -239,7 +258,7 @@ def _office_fits(before: str, name: str, offices: set[str], asked_words: set[str
     return not (deputy or unit)
 
 
-def _new_name(name: str, asked_words: set[str]) -> bool:
+def _new_name(name: str, asked_words: Set[str]) -> bool:
     """Whether a capitalised run names someone the question does not: a word that is neither
     in the question nor generic (an office, a place word, a day) follows the last word that
     is in the question, or stands anywhere when none is ("Yudi Permana", "Muhamad").
@@ -292,7 +311,7 @@ def score_sentences(
     # The question's words that are not in an article's title point at the sentence that
     # answers, not at the article: "Berapa *proposal* yang *masuk* ke Lomba Inovasi Klaten?"
     focus = {i: q_tokens - set(analyze(h.title)) for i, h in enumerate(hits)}
-    places = _asked_places(question, hits)
+    asked = _Asked.read(question, hits)
     scored: list[Sentence] = []
     for s in sentences:
         lexical = weight(q_tokens & s.tokens) / q_weight
@@ -300,10 +319,7 @@ def score_sentences(
         focused = weight(wanted & s.tokens) / weight(wanted) if wanted else lexical
         lexical = (lexical + focused) / 2
         rank = 1.0 / (1 + s.hit_index)
-        asked = _new_of_asked_type(question, s.text)
-        if places:
-            asked = max(asked, _names_a_place(s.text, places[s.hit_index]))
-        bonus = ANSWER_TYPE_BONUS * asked
+        bonus = ANSWER_TYPE_BONUS * asked.found_in(s.text, s.hit_index)
         value = W_LEXICAL * lexical + W_RANK * rank + bonus
         if q_pairs:
             value += W_PAIRS * len(q_pairs & s.pairs) / len(q_pairs)

@@ -61,12 +61,10 @@ def _close_knowledge_bases(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def fake_kb(tmp_path: Path) -> Iterator[KnowledgeBase]:
-    """A knowledge base with the hashing embedder: fast, deterministic."""
-    with KnowledgeBase(
-        settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings()
-    ) as kb:
-        yield kb
+def fake_kb(tmp_path: Path) -> KnowledgeBase:
+    """A knowledge base with the hashing embedder: fast, deterministic (closed after the test
+    by ``_close_knowledge_bases``)."""
+    return KnowledgeBase(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
 
 
 @pytest.fixture(scope="session")
