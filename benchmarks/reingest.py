@@ -13,6 +13,10 @@ ingests the unchanged folder again, ``--repeat`` times each way:
 
 Every re-ingest must report all articles unchanged and write no chunk. Prints the median of
 each as a share of the full ingest; the target is under 2%.
+
+Last, one article in ten gets a correction line at its end (an editor's fix) and the folder is
+ingested once more: those articles are rewritten, but only their passages that changed are
+embedded; the others keep their stored vectors.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from _common import (
     Table,
@@ -48,6 +53,23 @@ def reingest_in_process(store: Path, folder: Path, model: str | None, articles: 
     if len(report.unchanged) != articles or report.chunks_written:
         raise SystemExit(f"re-ingest changed something: {report.summary()}")
     return seconds
+
+
+def ingest_corrections(
+    store: Path, folder: Path, model: str | None, every: int
+) -> tuple[Any, float]:
+    """Add a correction line to every ``every``-th article and ingest the folder again."""
+    files = sorted(folder.glob("*.txt"))[::every]
+    for path in files:
+        with path.open("a", encoding="utf-8") as f:
+            f.write("Koreksi: angka pada laporan ini diperbarui oleh redaksi.\n")
+    kb = open_kb(store, model)
+    started = time.perf_counter()
+    report = kb.ingest([folder])
+    seconds = time.perf_counter() - started
+    if len(report.updated) != len(files):
+        raise SystemExit(f"the corrections were not all ingested: {report.summary()}")
+    return report, seconds
 
 
 def reingest_cli(store: Path, folder: Path, model: str | None) -> float:
@@ -93,16 +115,25 @@ def main() -> None:
         started = time.perf_counter()
         collect([folder])
         loading = time.perf_counter() - started
+        fixed, fixing = ingest_corrections(store, folder, args.embedding_model, every=10)
 
+        written, embedded = report.chunks_written, report.chunks_embedded
         rows = [
-            ("full ingest (baseline)", report.chunks_written, full, 1),
-            ("re-ingest, in process", 0, median(in_process), repeat),
-            ("  of which loading the files (collect)", 0, loading, 1),
-            ("re-ingest, `kb ingest` new process", 0, median(cli), repeat),
+            ("full ingest (baseline)", written, embedded, full, 1),
+            ("re-ingest, in process", 0, 0, median(in_process), repeat),
+            ("  of which loading the files (collect)", 0, 0, loading, 1),
+            ("re-ingest, `kb ingest` new process", 0, 0, median(cli), repeat),
+            (
+                f"re-ingest, {len(fixed.updated)} articles corrected (1 in 10)",
+                fixed.chunks_written,
+                fixed.chunks_embedded,
+                fixing,
+                1,
+            ),
         ]
         table = Table(
-            ["run", "chunks written", "seconds", "% of full", "runs"],
-            [(name, n, s, 100 * s / full, r) for name, n, s, r in rows],
+            ["run", "chunks written", "chunks embedded", "seconds", "% of full", "runs"],
+            [(name, n, e, s, 100 * s / full, r) for name, n, e, s, r in rows],
         )
         print(
             f"{articles} generated articles in {folder.name}/, {report.chunks_written} chunks; "

@@ -122,17 +122,17 @@ def ingest_articles(
     pending.sort(key=lambda item: sum(len(c.text) for c in item[2]) / len(item[2]))
     total = sum(len(c) for _, _, c in pending)
     bar = _progress(total, progress)
-    written = 0
+    written = embedded = 0
+    changed = set(updated)
     group: list[tuple[Article, dict[str, Any], list[Chunk]]] = []
-    for item in pending:
+    for n, item in enumerate(pending, 1):
         group.append(item)
-        if sum(len(c) for _, _, c in group) >= batch_chunks:
-            written += _write_group(store, embedder, group, bar)
-            group = []
-            if on_progress is not None:
-                on_progress(written, total)
-    if group:
-        written += _write_group(store, embedder, group, bar)
+        if n < len(pending) and sum(len(c) for _, _, c in group) < batch_chunks:
+            continue
+        wrote, fresh = _write_group(store, embedder, group, changed, bar)
+        written += wrote
+        embedded += fresh
+        group = []
         if on_progress is not None:
             on_progress(written, total)
     if bar is not None:
@@ -146,6 +146,7 @@ def ingest_articles(
         deleted=tuple(deleted),
         failed=tuple(failed),
         chunks_written=written,
+        chunks_embedded=embedded,
         seconds=time.perf_counter() - started,
     )
 
@@ -154,8 +155,10 @@ def _write_group(
     store: Store,
     embedder: Embeddings,
     group: list[tuple[Article, dict[str, Any], list[Chunk]]],
+    changed: set[str],
     bar: Any,
-) -> int:
+) -> tuple[int, int]:
+    """Embed and write a group of articles; ``(chunks written, texts embedded)``."""
     ids: list[str] = []
     texts: list[str] = []
     inputs: list[str] = []
@@ -168,18 +171,25 @@ def _write_group(
             chunk_meta = {k: v for k, v in meta.items() if k != "chunks"}
             chunk_meta.update(chunk_index=chunk.index, start=chunk.start, end=chunk.end)
             metas.append(chunk_meta)
-    # Similar lengths in one call waste less padding; restore the order afterwards.
-    order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
-    sorted_vectors = embedder.embed_documents([inputs[i] for i in order])
-    vectors: list[list[float]] = [[] for _ in inputs]
-    for position, i in enumerate(order):
-        vectors[i] = sorted_vectors[position]
+    # A changed article mostly keeps its passages: their stored vectors are taken as they are
+    # (the store holds only this embedder's vectors). Each other distinct text is embedded
+    # once, and alike lengths go in one call: less padding.
+    old_ids = [a.doc_id for a, _, _ in group if a.doc_id in changed]
+    known = {
+        embedding_text(str(old.metadata.get("title") or ""), old.text): vector
+        for old, vector in store.chunk_vectors(old_ids)
+        if vector is not None
+    }
+    todo = sorted({t for t in inputs if t not in known}, key=len)
+    if todo:
+        known.update(zip(todo, embedder.embed_documents(todo), strict=True))
+    vectors = [known[t] for t in inputs]
     records = [StoredArticle(a.doc_id, a.text, meta) for a, meta, _ in group]
     fault_point("embedded")
     store.write_articles(records, ids, texts, metas, vectors)
     if bar is not None:
         bar.update(len(ids))
-    return len(ids)
+    return len(ids), len(todo)
 
 
 def prune(store: Store, roots: Sequence[Path]) -> list[str]:

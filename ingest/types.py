@@ -46,7 +46,9 @@ class Chunk:
 
 @dataclass(frozen=True)
 class IngestReport:
-    """What one batch did. ``ok`` is true only when nothing failed."""
+    """What one batch did. ``ok`` is true only when nothing failed. ``chunks_embedded`` can be
+    below ``chunks_written``: an unchanged passage of a changed article keeps its stored vector,
+    and a passage repeated in the batch is embedded once."""
 
     added: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
@@ -54,6 +56,7 @@ class IngestReport:
     deleted: tuple[str, ...] = ()
     failed: tuple[Failure, ...] = ()
     chunks_written: int = 0
+    chunks_embedded: int = 0
     seconds: float = 0.0
 
     @property
@@ -64,6 +67,6 @@ class IngestReport:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.deleted)} deleted, "
-            f"{len(self.failed)} failed ({self.chunks_written} chunks written "
-            f"in {self.seconds:.1f}s)"
+            f"{len(self.failed)} failed ({self.chunks_written} chunks written, "
+            f"{self.chunks_embedded} embedded, in {self.seconds:.1f}s)"
         )

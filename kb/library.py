@@ -7,6 +7,7 @@ arrived with.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import unicodedata
@@ -159,15 +160,7 @@ def upload(
         files, Path(kb.settings.store) / "uploads", kb.settings.max_file_bytes, on_file=on_file
     )
     report = kb.ingest(saved, on_progress=on_chunks) if saved else IngestReport()
-    return IngestReport(
-        added=report.added,
-        updated=report.updated,
-        unchanged=report.unchanged,
-        deleted=report.deleted,
-        failed=tuple(refused) + report.failed,
-        chunks_written=report.chunks_written,
-        seconds=report.seconds,
-    )
+    return dataclasses.replace(report, failed=tuple(refused) + report.failed)
 
 
 REPORT = (

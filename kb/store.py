@@ -234,6 +234,16 @@ class Store:
                 out[chunk_id] = dict(meta or {})
         return out
 
+    def chunk_vectors(self, doc_ids: Sequence[str]) -> Iterator[tuple[StoredChunk, Any]]:
+        """``(chunk, vector)`` for every stored chunk of the given articles."""
+        ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(ids), _DOC_PAGE):
+            got = self.chunks.get(
+                where=_doc_where(ids[i : i + _DOC_PAGE]),
+                include=["documents", "metadatas", "embeddings"],
+            )
+            yield from _unpack(got)
+
     def get_article(self, doc_id: str) -> StoredArticle | None:
         got = self.articles.get(ids=[doc_id], include=["documents", "metadatas"])
         if not got["ids"]:
@@ -271,12 +281,7 @@ class Store:
             got = self.chunks.get(include=include, limit=_PAGE, offset=offset)
             if not got["ids"]:
                 return
-            vectors = got.get("embeddings")
-            for n, chunk_id in enumerate(got["ids"]):
-                chunk = StoredChunk(
-                    chunk_id, (got["documents"] or [])[n], dict((got["metadatas"] or [])[n] or {})
-                )
-                yield chunk, (vectors[n] if vectors is not None else None)
+            yield from _unpack(got)
             offset += len(got["ids"])
 
     def query(
@@ -440,14 +445,7 @@ class Store:
         if not chunk_ids:
             return {}
         got = self.chunks.get(ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"])
-        vectors = got.get("embeddings")
-        out: dict[str, tuple[StoredChunk, Any]] = {}
-        for n, chunk_id in enumerate(got["ids"]):
-            chunk = StoredChunk(
-                chunk_id, (got["documents"] or [])[n], dict((got["metadatas"] or [])[n] or {})
-            )
-            out[chunk_id] = (chunk, vectors[n] if vectors is not None else None)
-        return out
+        return {chunk.chunk_id: (chunk, vector) for chunk, vector in _unpack(got)}
 
     # -- kb rebuild: stage every chunk with new vectors, then swap them in ------------------
 
@@ -540,6 +538,16 @@ def _whole(record: StoredArticle, positions: list[int]) -> bool:
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         return False
     return sorted(positions) == list(range(count))
+
+
+def _unpack(got: Any) -> Iterator[tuple[StoredChunk, Any]]:
+    """``(chunk, vector or None)`` from the answer of a Chroma ``get``."""
+    vectors = got.get("embeddings")
+    for n, chunk_id in enumerate(got["ids"]):
+        chunk = StoredChunk(
+            chunk_id, (got["documents"] or [])[n], dict((got["metadatas"] or [])[n] or {})
+        )
+        yield chunk, (vectors[n] if vectors is not None else None)
 
 
 def _doc_where(doc_ids: Sequence[str]) -> dict[str, Any]:

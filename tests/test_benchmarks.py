@@ -108,3 +108,14 @@ def test_reingest_check_catches_a_changed_article(tmp_path: Path) -> None:
     changed.write_text(changed.read_text(encoding="utf-8") + "\nKalimat baru.\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="changed something"):
         reingest.reingest_in_process(store, folder, "fake", 4)
+
+
+def test_corrections_rewrite_the_articles_but_embed_only_their_changed_passages(
+    tmp_path: Path,
+) -> None:
+    folder, store = tmp_path / "articles", tmp_path / "store"
+    write_articles(folder, generator([], seed=2), 4)
+    full = open_kb(store, "fake").ingest([folder])
+    report, seconds = reingest.ingest_corrections(store, folder, "fake", every=2)
+    assert len(report.updated) == 2 and len(report.unchanged) == 2 and seconds >= 0
+    assert 0 < report.chunks_embedded < report.chunks_written < full.chunks_written

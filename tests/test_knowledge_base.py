@@ -199,6 +199,55 @@ def test_changed_article_leaves_no_stale_chunk(fake_kb: KnowledgeBase, reports: 
     assert fake_kb.store.count_chunks() == sum(a.chunks for a in fake_kb.articles())
 
 
+def test_changed_article_embeds_only_its_changed_passages(
+    fake_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paragraphs = [
+        f"Paragraf {n}: Kecamatan Contoh ke-{n} membuka layanan malam untuk warga yang bekerja "
+        f"pada siang hari, dengan {n * 7} jenis layanan administrasi kependudukan."
+        for n in range(1, 13)
+    ]
+    path = write(tmp_path / "in", "panjang.txt", "Layanan Malam\n" + "\n".join(paragraphs))
+    first = fake_kb.ingest([path])
+    assert first.chunks_embedded == first.chunks_written >= 3
+    stored = {c.text: v for c, v in fake_kb.store.iter_chunks(include_embeddings=True)}
+    embedded: list[str] = []
+    original = fake_kb.embedder.embed_documents
+
+    def spy(texts: list[str]) -> list[list[float]]:
+        embedded.extend(texts)
+        return original(texts)
+
+    monkeypatch.setattr(fake_kb.embedder, "embed_documents", spy)
+    paragraphs[-1] = paragraphs[-1].replace("administrasi", "perizinan")
+    path.write_text("Layanan Malam\n" + "\n".join(paragraphs), encoding="utf-8")
+    second = fake_kb.ingest([path])
+    assert len(second.updated) == 1 and second.chunks_written == first.chunks_written
+    # Only the passage holding the edited sentence is embedded again; the others keep theirs.
+    assert second.chunks_embedded == len(embedded) == 1
+    assert "perizinan" in embedded[0]
+    for chunk, vector in fake_kb.store.iter_chunks(include_embeddings=True):
+        if "perizinan" not in chunk.text:
+            assert list(vector) == list(stored[chunk.text])
+    assert fake_kb.retrieve("jenis layanan perizinan", k=1)[0].text.count("perizinan") == 1
+    # A new title changes what every passage is embedded with: all are embedded again.
+    path.write_text("Layanan Malam Kecamatan\n" + "\n".join(paragraphs), encoding="utf-8")
+    third = fake_kb.ingest([path])
+    assert third.chunks_embedded == third.chunks_written == first.chunks_written
+    assert len(embedded) == 1 + first.chunks_written
+
+
+def test_a_passage_repeated_in_a_batch_is_embedded_once(
+    fake_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    row = {"title": "Rilis Pers", "text": "Pemkot Depok membuka MPP setiap Sabtu."}
+    lines = [json.dumps({"id": f"outlet-{n}", **row}) for n in range(3)]
+    report = fake_kb.ingest([write(tmp_path, "rilis.jsonl", "\n".join(lines))])
+    assert len(report.added) == 3 and report.chunks_written == 3 and report.chunks_embedded == 1
+    vectors = [list(v) for _, v in fake_kb.store.iter_chunks(include_embeddings=True)]
+    assert len(vectors) == 3 and vectors[0] == vectors[1] == vectors[2]
+
+
 def test_bad_files_are_reported_and_good_ones_ingested(
     fake_kb: KnowledgeBase, reports: Path
 ) -> None:
