@@ -48,7 +48,8 @@ class Chunk:
 class IngestReport:
     """What one batch did. ``ok`` is true only when nothing failed. ``chunks_embedded`` can be
     below ``chunks_written``: an unchanged passage of a changed article keeps its stored vector,
-    and a passage repeated in the batch is embedded once."""
+    and a passage that stands twice among the articles embedded together (a group of about
+    ``8 x batch size`` chunks) is embedded once."""
 
     added: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()

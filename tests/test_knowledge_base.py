@@ -237,7 +237,7 @@ def test_changed_article_embeds_only_its_changed_passages(
     assert len(embedded) == 1 + first.chunks_written
 
 
-def test_a_passage_repeated_in_a_batch_is_embedded_once(
+def test_a_passage_repeated_in_a_group_is_embedded_once(
     fake_kb: KnowledgeBase, tmp_path: Path
 ) -> None:
     row = {"title": "Rilis Pers", "text": "Pemkot Depok membuka MPP setiap Sabtu."}
