@@ -14,9 +14,10 @@ ingests the unchanged folder again, ``--repeat`` times each way:
 Every re-ingest must report all articles unchanged and write no chunk. Prints the median of
 each as a share of the full ingest; the target is under 2%.
 
-Last, one article in ten gets a correction line at its end (an editor's fix) and the folder is
+Then one article in ten gets a correction line at its end (an editor's fix) and the folder is
 ingested once more: those articles are rewritten, but only their passages that changed are
-embedded; the others keep their stored vectors.
+embedded; the others keep their stored vectors. Last, the folder is moved and ingested with
+``prune``: every article is new by its path, yet nothing needs embedding again.
 """
 
 from __future__ import annotations
@@ -72,6 +73,22 @@ def ingest_corrections(
     return report, seconds
 
 
+def ingest_moved(store: Path, folder: Path, model: str | None) -> tuple[Any, float]:
+    """Move ``folder`` one level down and ingest its parent (which holds nothing else) with
+    ``prune``."""
+    root = folder.parent
+    moved = root / "moved" / folder.name
+    moved.parent.mkdir()
+    folder.rename(moved)
+    kb = open_kb(store, model)
+    started = time.perf_counter()
+    report = kb.ingest([root], prune=True)
+    seconds = time.perf_counter() - started
+    if len(report.added) != len(report.deleted) or report.failed:
+        raise SystemExit(f"the moved folder did not replace the old one: {report.summary()}")
+    return report, seconds
+
+
 def reingest_cli(store: Path, folder: Path, model: str | None) -> float:
     env = dict(os.environ)
     if model:
@@ -95,7 +112,7 @@ def main() -> None:
     repeat = 1 if args.quick else max(1, args.repeat)
 
     with workdir(args.workdir, args.keep, "kb-bench-reingest-") as work:
-        folder, store = work / "articles", work / "store"
+        folder, store = work / "docs" / "articles", work / "store"
         write_articles(folder, generator(facqa_passages(args.facqa), seed=2), articles)
         kb = open_kb(store, args.embedding_model)
         kb.embedder.embed_documents(["pemanasan model"])  # load the model before timing
@@ -116,6 +133,7 @@ def main() -> None:
         collect([folder])
         loading = time.perf_counter() - started
         fixed, fixing = ingest_corrections(store, folder, args.embedding_model, every=10)
+        moved, moving = ingest_moved(store, folder, args.embedding_model)
 
         written, embedded = report.chunks_written, report.chunks_embedded
         rows = [
@@ -128,6 +146,13 @@ def main() -> None:
                 fixed.chunks_written,
                 fixed.chunks_embedded,
                 fixing,
+                1,
+            ),
+            (
+                f"folder moved, ingested with prune ({len(moved.added)} new paths)",
+                moved.chunks_written,
+                moved.chunks_embedded,
+                moving,
                 1,
             ),
         ]

@@ -147,3 +147,9 @@ def embedding_text(title: str, text: str) -> str:
     """What is embedded for a chunk: the title (it often names the place and the topic), then
     the passage. The stored passage stays bare, so its offsets point into the article."""
     return f"{title}\n{text}" if title else text
+
+
+def embedding_key(embedded: str) -> str:
+    """A short fingerprint of an ``embedding_text``, stored with the chunk: a passage embedded
+    before (in this article, another one, or the same file moved) keeps its vector."""
+    return hashlib.sha1(embedded.encode("utf-8")).hexdigest()[:20]

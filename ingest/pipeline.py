@@ -13,11 +13,11 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from ingest.chunking import embedding_text, make_chunks
+from ingest.chunking import embedding_key, embedding_text, make_chunks
 from ingest.enrich import article_metadata, content_hash
 from ingest.loaders import LoadLimits, discover, load
 from ingest.types import Article, Chunk, Failure, IngestReport
-from kb.store import Store, StoredArticle, fault_point
+from kb.store import KEY_FIELD, Store, StoredArticle, fault_point
 
 log = logging.getLogger(__name__)
 
@@ -123,13 +123,12 @@ def ingest_articles(
     total = sum(len(c) for _, _, c in pending)
     bar = _progress(total, progress)
     written = embedded = 0
-    changed = set(updated)
     group: list[tuple[Article, dict[str, Any], list[Chunk]]] = []
     for n, item in enumerate(pending, 1):
         group.append(item)
         if n < len(pending) and sum(len(c) for _, _, c in group) < batch_chunks:
             continue
-        wrote, fresh = _write_group(store, embedder, group, changed, bar)
+        wrote, fresh = _write_group(store, embedder, group, bar)
         written += wrote
         embedded += fresh
         group = []
@@ -155,7 +154,6 @@ def _write_group(
     store: Store,
     embedder: Embeddings,
     group: list[tuple[Article, dict[str, Any], list[Chunk]]],
-    changed: set[str],
     bar: Any,
 ) -> tuple[int, int]:
     """Embed and write a group of articles; ``(chunks written, texts embedded)``."""
@@ -170,20 +168,19 @@ def _write_group(
             inputs.append(embedding_text(article.title, chunk.text))
             chunk_meta = {k: v for k, v in meta.items() if k != "chunks"}
             chunk_meta.update(chunk_index=chunk.index, start=chunk.start, end=chunk.end)
+            chunk_meta[KEY_FIELD] = embedding_key(inputs[-1])
             metas.append(chunk_meta)
-    # A changed article mostly keeps its passages: their stored vectors are taken as they are
-    # (the store holds only this embedder's vectors). Each other distinct text is embedded
-    # once, and alike lengths go in one call: less padding.
-    old_ids = [a.doc_id for a, _, _ in group if a.doc_id in changed]
-    known = {
-        embedding_text(str(old.metadata.get("title") or ""), old.text): vector
-        for old, vector in store.chunk_vectors(old_ids)
-        if vector is not None
-    }
-    todo = sorted({t for t in inputs if t not in known}, key=len)
-    if todo:
-        known.update(zip(todo, embedder.embed_documents(todo), strict=True))
-    vectors = [known[t] for t in inputs]
+    # A text embedded before (an unchanged passage of a changed article, a moved file, a
+    # report that two outlets ran) keeps its stored vector: the store holds only this
+    # embedder's vectors. Each other distinct text is embedded once, alike lengths in one
+    # call (less padding).
+    keys = [m[KEY_FIELD] for m in metas]
+    known = store.vectors_by_key(keys)
+    todo = sorted({t for t, key in zip(inputs, keys, strict=True) if key not in known}, key=len)
+    fresh = dict(zip(todo, embedder.embed_documents(todo), strict=True)) if todo else {}
+    vectors = [
+        known[key] if key in known else fresh[t] for t, key in zip(inputs, keys, strict=True)
+    ]
     records = [StoredArticle(a.doc_id, a.text, meta) for a, meta, _ in group]
     fault_point("embedded")
     store.write_articles(records, ids, texts, metas, vectors)

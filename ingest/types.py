@@ -47,9 +47,9 @@ class Chunk:
 @dataclass(frozen=True)
 class IngestReport:
     """What one batch did. ``ok`` is true only when nothing failed. ``chunks_embedded`` can be
-    below ``chunks_written``: an unchanged passage of a changed article keeps its stored vector,
-    and a passage that stands twice among the articles embedded together (a group of about
-    ``8 x batch size`` chunks) is embedded once."""
+    below ``chunks_written``: a passage whose text (with its title) the store already holds
+    keeps that vector, and one that stands twice among the articles embedded together (a
+    group of about ``8 x batch size`` chunks) is embedded once."""
 
     added: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()

@@ -59,6 +59,8 @@ _REGISTRY_VECTOR = [1.0]
 _PAGE = 1000
 # doc_ids per ``$in`` filter and per manifest: keeps both requests small.
 _DOC_PAGE = 200
+# Chunk metadata: the fingerprint of the text its vector was made from (``embedding_key``).
+KEY_FIELD = "embedding_key"
 
 
 @dataclass(frozen=True)
@@ -234,15 +236,19 @@ class Store:
                 out[chunk_id] = dict(meta or {})
         return out
 
-    def chunk_vectors(self, doc_ids: Sequence[str]) -> Iterator[tuple[StoredChunk, Any]]:
-        """``(chunk, vector)`` for every stored chunk of the given articles."""
-        ids = list(dict.fromkeys(doc_ids))
-        for i in range(0, len(ids), _DOC_PAGE):
-            got = self.chunks.get(
-                where=_doc_where(ids[i : i + _DOC_PAGE]),
-                include=["documents", "metadatas", "embeddings"],
-            )
-            yield from _unpack(got)
+    def vectors_by_key(self, keys: Sequence[str]) -> dict[str, Any]:
+        """``embedding_key -> vector`` of stored chunks holding any of ``keys`` (chunks
+        written before keys were recorded have none)."""
+        wanted = list(dict.fromkeys(keys))
+        out: dict[str, Any] = {}
+        for i in range(0, len(wanted), _DOC_PAGE):
+            page = wanted[i : i + _DOC_PAGE]
+            where = {KEY_FIELD: page[0]} if len(page) == 1 else {KEY_FIELD: {"$in": page}}
+            got = self.chunks.get(where=where, include=["metadatas", "embeddings"])
+            for chunk, vector in _unpack(got):
+                if vector is not None:
+                    out[str(chunk.metadata[KEY_FIELD])] = vector
+        return out
 
     def get_article(self, doc_id: str) -> StoredArticle | None:
         got = self.articles.get(ids=[doc_id], include=["documents", "metadatas"])
@@ -542,12 +548,13 @@ def _whole(record: StoredArticle, positions: list[int]) -> bool:
 
 def _unpack(got: Any) -> Iterator[tuple[StoredChunk, Any]]:
     """``(chunk, vector or None)`` from the answer of a Chroma ``get``."""
-    vectors = got.get("embeddings")
+    docs, metas, vectors = got.get("documents"), got.get("metadatas"), got.get("embeddings")
     for n, chunk_id in enumerate(got["ids"]):
-        chunk = StoredChunk(
-            chunk_id, (got["documents"] or [])[n], dict((got["metadatas"] or [])[n] or {})
+        meta = dict(metas[n] or {}) if metas else {}
+        yield (
+            StoredChunk(chunk_id, docs[n] if docs else "", meta),
+            (vectors[n] if vectors is not None else None),
         )
-        yield chunk, (vectors[n] if vectors is not None else None)
 
 
 def _doc_where(doc_ids: Sequence[str]) -> dict[str, Any]:

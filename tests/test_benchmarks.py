@@ -119,3 +119,12 @@ def test_corrections_rewrite_the_articles_but_embed_only_their_changed_passages(
     report, seconds = reingest.ingest_corrections(store, folder, "fake", every=2)
     assert len(report.updated) == 2 and len(report.unchanged) == 2 and seconds >= 0
     assert 0 < report.chunks_embedded < report.chunks_written < full.chunks_written
+
+
+def test_a_moved_folder_replaces_the_old_articles_without_embedding(tmp_path: Path) -> None:
+    folder, store = tmp_path / "docs" / "articles", tmp_path / "store"
+    write_articles(folder, generator([], seed=2), 3)
+    full = open_kb(store, "fake").ingest([folder])
+    report, _ = reingest.ingest_moved(store, folder, "fake")
+    assert len(report.added) == len(report.deleted) == 3
+    assert report.chunks_written == full.chunks_written and report.chunks_embedded == 0

@@ -237,6 +237,29 @@ def test_changed_article_embeds_only_its_changed_passages(
     assert len(embedded) == 1 + first.chunks_written
 
 
+def test_a_moved_folder_is_ingested_without_embedding_again(
+    fake_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "dokumen"
+    old = docs / "arsip-2024"
+    write(old, "mobil.txt", REPORT_A)
+    write(old, "aduan.md", "# " + REPORT_B)
+    first = fake_kb.ingest([docs])
+    (docs / "arsip").mkdir()
+    new = old.rename(docs / "arsip" / "2024")
+
+    def refuse(texts: list[str]) -> list[list[float]]:
+        raise AssertionError(f"embedded again: {texts}")
+
+    monkeypatch.setattr(fake_kb.embedder, "embed_documents", refuse)
+    # New paths make new articles; --prune drops the old records once the new ones are in.
+    moved = fake_kb.ingest([docs], prune=True)
+    assert moved.ok and len(moved.added) == 2 and len(moved.deleted) == 2, moved.summary()
+    assert moved.chunks_written == first.chunks_written and moved.chunks_embedded == 0
+    hit = fake_kb.retrieve("mobil keliling perekaman KTP", k=1)[0]
+    assert hit.doc_id in moved.added and str(new) in hit.metadata["source"]
+
+
 def test_a_passage_repeated_in_a_group_is_embedded_once(
     fake_kb: KnowledgeBase, tmp_path: Path
 ) -> None:
