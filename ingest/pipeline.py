@@ -170,8 +170,8 @@ def _write_group(
             chunk_meta.update(chunk_index=chunk.index, start=chunk.start, end=chunk.end)
             chunk_meta[KEY_FIELD] = embedding_key(inputs[-1])
             metas.append(chunk_meta)
-    # A text embedded before (an unchanged passage of a changed article, a moved file, a
-    # report that two outlets ran) keeps its stored vector: the store holds only this
+    # A text embedded before (an unchanged passage of a changed article, a moved file, one
+    # report, same title, from two sources) keeps its stored vector: the store holds only this
     # embedder's vectors. Each other distinct text is embedded once, alike lengths in one
     # call (less padding).
     keys = [m[KEY_FIELD] for m in metas]
