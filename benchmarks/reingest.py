@@ -46,11 +46,18 @@ from _common import (
 from ingest.pipeline import collect
 
 
-def reingest_in_process(store: Path, folder: Path, model: str | None, articles: int) -> float:
+def timed_ingest(
+    store: Path, folder: Path, model: str | None, prune: bool = False
+) -> tuple[Any, float]:
+    """``(report, seconds)`` of ingesting ``folder`` with a new ``KnowledgeBase`` on ``store``."""
     kb = open_kb(store, model)
     started = time.perf_counter()
-    report = kb.ingest([folder])
-    seconds = time.perf_counter() - started
+    report = kb.ingest([folder], prune=prune)
+    return report, time.perf_counter() - started
+
+
+def reingest_in_process(store: Path, folder: Path, model: str | None, articles: int) -> float:
+    report, seconds = timed_ingest(store, folder, model)
     if len(report.unchanged) != articles or report.chunks_written:
         raise SystemExit(f"re-ingest changed something: {report.summary()}")
     return seconds
@@ -64,10 +71,7 @@ def ingest_corrections(
     for path in files:
         with path.open("a", encoding="utf-8") as f:
             f.write("Koreksi: angka pada laporan ini diperbarui oleh redaksi.\n")
-    kb = open_kb(store, model)
-    started = time.perf_counter()
-    report = kb.ingest([folder])
-    seconds = time.perf_counter() - started
+    report, seconds = timed_ingest(store, folder, model)
     if len(report.updated) != len(files):
         raise SystemExit(f"the corrections were not all ingested: {report.summary()}")
     return report, seconds
@@ -80,10 +84,7 @@ def ingest_moved(store: Path, folder: Path, model: str | None) -> tuple[Any, flo
     moved = root / "moved" / folder.name
     moved.parent.mkdir()
     folder.rename(moved)
-    kb = open_kb(store, model)
-    started = time.perf_counter()
-    report = kb.ingest([root], prune=True)
-    seconds = time.perf_counter() - started
+    report, seconds = timed_ingest(store, root, model, prune=True)
     if len(report.added) != len(report.deleted) or report.failed:
         raise SystemExit(f"the moved folder did not replace the old one: {report.summary()}")
     return report, seconds

@@ -242,8 +242,7 @@ class Store:
         wanted = list(dict.fromkeys(keys))
         out: dict[str, Any] = {}
         for i in range(0, len(wanted), _DOC_PAGE):
-            page = wanted[i : i + _DOC_PAGE]
-            where = {KEY_FIELD: page[0]} if len(page) == 1 else {KEY_FIELD: {"$in": page}}
+            where = _doc_where(wanted[i : i + _DOC_PAGE], KEY_FIELD)
             got = self.chunks.get(where=where, include=["metadatas", "embeddings"])
             for chunk, vector in _unpack(got):
                 if vector is not None:
@@ -557,9 +556,10 @@ def _unpack(got: Any) -> Iterator[tuple[StoredChunk, Any]]:
         )
 
 
-def _doc_where(doc_ids: Sequence[str]) -> dict[str, Any]:
+def _doc_where(doc_ids: Sequence[str], field: str = "doc_id") -> dict[str, Any]:
+    """Chroma's filter for records whose ``field`` is one of the given values."""
     ids = list(doc_ids)
-    return {"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}}
+    return {field: ids[0]} if len(ids) == 1 else {field: {"$in": ids}}
 
 
 def _clean(meta: dict[str, Any]) -> dict[str, Any]:
