@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from ingest.chunking import split_sentences
 from kb.glossary import indonesian_words
 from kb.keyword import analyze
+from kb.reader import Span
 from kb.types import Hit
 
 ABSTAIN_TEXT = {
@@ -145,6 +146,10 @@ class Answer:
     query: str = ""
     mode: str = "extractive"
     language: str = "id"
+    # The reader's answer span alone ("Ciputat"), and the citation numbers of the passages
+    # that give it; empty without a reader, or when declined.
+    short: str = ""
+    short_citations: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -384,10 +389,35 @@ def compose_extractive(
     return " ".join(parts), cited
 
 
+def compose_span(hits: Sequence[Hit], spans: Sequence[Span]) -> tuple[str, str]:
+    """The reader's answer: the best span in bold inside its sentence, cited to every read
+    passage whose answering span says the same; and the span alone.
+
+    ``hits`` and ``spans`` are in the reader's order (best first); the first span answers.
+    """
+    best, hit = spans[0], hits[0]
+    start, end = best.start, best.end
+    for a, b in split_sentences(hit.text):
+        if a <= best.start < b:
+            start = a
+        if a < best.end <= b:
+            end = b
+    sentence = f"{hit.text[start : best.start]}**{best.text}**{hit.text[best.end : end]}".strip()
+    same = normalize_span(best.text)
+    cited = [i for i, s in enumerate(spans) if s.answerable and normalize_span(s.text) == same]
+    markers = " ".join(f"[{i + 1}]" for i in dict.fromkeys([0, *cited]))
+    return f"{sentence} {markers}", best.text
+
+
+def normalize_span(text: str) -> str:
+    """Spans compared for sameness: lower case, words only."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
 def _supported(sentence: str, passages: Sequence[str]) -> bool:
     """A sentence is supported when it is in the passage verbatim, or when the passages hold
     its numbers and most of its words."""
-    bare = " ".join(sentence.split())
+    bare = " ".join(sentence.replace("**", "").split())
     joined = " ".join(" ".join(p.split()) for p in passages)
     if bare and bare in joined:
         return True
@@ -466,7 +496,7 @@ def answer_sentences(text: str) -> list[str]:
 
 def _closest_sentence(sentence: str, passage: str) -> str:
     """The passage's sentence that shares most words with an answer sentence (the quote)."""
-    bare = " ".join(sentence.split())
+    bare = " ".join(sentence.replace("**", "").split())
     best, best_overlap = passage, -1.0
     tokens = set(analyze(bare))
     for a, b in split_sentences(passage):

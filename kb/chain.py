@@ -11,6 +11,7 @@ import logging
 import re
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +27,12 @@ from kb.answer import (
     abstain,
     check,
     compose_extractive,
+    compose_span,
     detect_language,
 )
 from kb.errors import ConfigError, KbError, ModelError
 from kb.keyword import analyze
+from kb.reader import Span
 from kb.redact import redact
 from kb.types import Hit
 
@@ -223,9 +226,22 @@ class AnswerChain:
 
     def _retrieve(self, state: dict[str, Any]) -> list[Hit]:
         # Several passages of one article may be needed: the answer may sit in its second.
-        return self.kb.retrieve(
-            state["query"], k=self.k, filters=state.get("filters"), per_article=None
-        )
+        k = max(self.k, self.kb.settings.reader_passages if self.kb.reader else 0)
+        return self.kb.retrieve(state["query"], k=k, filters=state.get("filters"), per_article=None)
+
+    def _read(self, query: str, hits: list[Hit]) -> tuple[list[Hit], list[Span]] | None:
+        """With a reader: the hits in its order and the read ones' spans (``None``: none)."""
+        reader = self.kb.reader
+        if reader is None:
+            return None
+        return reader.rank(query, hits, self.kb.settings.reader_passages)
+
+    def _declines(self, spans: Sequence[Span]) -> bool:
+        """The reader's decision: no read passage's span beats "no answer" by the margin."""
+        reader = self.kb.reader
+        assert reader is not None
+        limit = reader.threshold + self.kb.settings.reader_margin
+        return not spans or spans[0].margin <= limit
 
     def _similarity(self, query: str) -> Callable[[list[str]], Sequence[float]]:
         embedder = self.kb.embedder
@@ -257,6 +273,8 @@ class AnswerChain:
     def _answer(self, state: dict[str, Any]) -> Answer:
         question, hits, query = state["question"], state["hits"], state["query"]
         language = detect_language(question)
+        if hits and not regions_not_covered(query, hits) and self.kb.reader is not None:
+            return self._answer_read(state, language)
         coverage = self.kb.retriever.index.coverage(query)
         if not hits or self._gate(query, hits, coverage):
             return abstain(question, hits, query=query, mode=self.mode, language=language)
@@ -268,6 +286,26 @@ class AnswerChain:
                 reply = self.llm.invoke(llm_messages(question, hits))
             text = _text(reply)
         return check(question, text, hits, query=query, mode=self.mode, language=language)
+
+    def _answer_read(self, state: dict[str, Any], language: str) -> Answer:
+        """The reader reads the top passages: it declines, or its span answers (extractive)
+        or lets the chat model answer from the passages in its order."""
+        question, query = state["question"], state["query"]
+        read = self._read(query, state["hits"])
+        assert read is not None
+        hits, spans = read
+        if self._declines(spans):
+            return abstain(question, hits, query=query, mode=self.mode, language=language)
+        if self.llm is not None:
+            with model_errors():
+                reply = self.llm.invoke(llm_messages(question, hits))
+            return check(question, _text(reply), hits, query=query, mode=self.mode,
+                         language=language)  # fmt: skip
+        text, short = compose_span(hits, spans)
+        answer = check(question, text, hits, query=query, mode=self.mode, language=language)
+        if answer.abstained:
+            return answer
+        return replace(answer, short=short, short_citations=tuple(c.n for c in answer.citations))
 
     def invoke(
         self,
@@ -296,7 +334,13 @@ class AnswerChain:
             yield self._answer(state)
             return
         query = state["query"]
-        if self._gate(query, hits, self.kb.retriever.index.coverage(query)):
+        read = None if regions_not_covered(query, hits) else self._read(query, hits)
+        if read is not None:
+            hits, spans = read
+            declined = self._declines(spans)
+        else:
+            declined = self._gate(query, hits, self.kb.retriever.index.coverage(query))
+        if declined:
             language = detect_language(question)
             yield abstain(question, hits, query=query, mode=self.mode, language=language)
             return

@@ -268,6 +268,14 @@ def check(repair: bool, store: Path | None, as_json: bool) -> None:
 @click.option("-k", "k", default=10, show_default=True, help="Ranking depth.")
 @click.option("--split", default=None, help="Only questions of this split (e.g. valid).")
 @click.option("--answers", is_flag=True, help="Also ask every question and score the answers.")
+@click.option(
+    "--reader",
+    is_flag=True,
+    help="QUESTIONS is a reading set in SQuAD 2.0 layout: score the reader alone on it.",
+)
+@click.option(
+    "--threshold", type=float, default=None, help="With --reader: the no-answer threshold."
+)
 @store_option
 @json_option
 def eval_(
@@ -276,10 +284,26 @@ def eval_(
     k: int,
     split: str | None,
     answers: bool,
+    reader: bool,
+    threshold: float | None,
     store: Path | None,
     as_json: bool,
 ) -> None:
-    """Retrieval metrics for QUESTIONS: the product against dense-only and plain BM25."""
+    """Retrieval metrics for QUESTIONS: the product against dense-only and plain BM25.
+
+    With --reader: SQuAD 2.0 scores of the reader alone on a reading set (the gold paragraph
+    given), the unanswerable declined against the answerable declined."""
+    if reader:
+        from kb import mrc
+        from kb.reader import Reader
+
+        model = Reader(threshold=threshold)
+        result = mrc.evaluate_reader(model, mrc.load_squad(questions), model.threshold)
+        if as_json:
+            emit(result)
+        else:
+            click.echo(mrc.format_report(questions.name, result))
+        return
     from kb.evaluate import evaluate_files, format_answer_metrics, format_table
 
     report, answer_metrics = evaluate_files(

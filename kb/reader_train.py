@@ -202,6 +202,8 @@ def train(args: argparse.Namespace) -> None:
         scheduler.load_state_dict(state["scheduler"])
         step = state["step"]
         log.info("resumed from %s at step %d", ckpt, step)
+    if args.export:
+        total = step  # write what the last checkpoint holds, without training on
     model.train()
     loss_sum, seen, started = 0.0, 0, time.perf_counter()
     tokens = 0
@@ -291,7 +293,7 @@ def finish(
     save_file(state, str(weights), metadata={"name": args.name})
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()
     reader = Reader(weights=weights, threshold=0.0)
-    preds = predict(reader, held)
+    preds = mrc.predict(reader, held)
     idk = [i for i, e in enumerate(held) if e.id.startswith("idk:")]
     idk_ex = [held[i] for i in idk]
     idk_preds = [preds[i] for i in idk]
@@ -319,12 +321,6 @@ def finish(
     log.info("wrote %s (%.1f MB) and %s", weights, weights.stat().st_size / 1e6, manifest)
 
 
-def predict(reader: Any, examples: Sequence[mrc.Example]) -> list[mrc.Prediction]:
-    """The reader's best span and margin for each example."""
-    spans = reader.read_many([(e.question, e.context) for e in examples])
-    return [mrc.Prediction(s.text, s.margin) for s in spans]
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data", help="folder with mrc-id/, facqa-dev/")
@@ -340,6 +336,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--log-every", type=int, default=50)
     parser.add_argument("--checkpoint-every", type=int, default=200)
+    parser.add_argument(
+        "--export", action="store_true", help="write the files from the last checkpoint and stop"
+    )
     args = parser.parse_args(argv)
     args.work = args.work or str(Path("~/.cache/kb-inovasi/training").expanduser() / args.name)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

@@ -61,6 +61,14 @@ class Settings:
             defaults suit multilingual-e5-small; another embedder needs its own.
         abstain_dense_crosslingual: for a question few of whose words occur in the articles
             (English over Indonesian), the embedding threshold alone.
+        reader: ``e5-reader`` (the default: the trained reader of ``kb.reader`` reads the top
+            passages, points at the answer span, declines when no passage answers, and puts
+            the passages that answer first) or ``none`` (the sentence rules and the evidence
+            gate above pick and decline; no reader model is loaded).
+        reader_passages: how many of the top passages after fusion the reader reads.
+        reader_margin: added to the reader's calibrated no-answer threshold: higher declines
+            more often.
+        reader_quantize: ``none`` (fp32) or ``int8`` (torch dynamic quantisation).
         max_file_mb: files larger than this are refused without being read.
         parse_timeout_s: an HTML, PDF or Word file whose parsing takes longer is refused (the
             parsers run in a child process that is killed at the deadline); 0: no limit.
@@ -90,6 +98,10 @@ class Settings:
     abstain_dense: float = 0.845
     abstain_lexical: float = 0.5
     abstain_dense_crosslingual: float = 0.815
+    reader: str = "e5-reader"
+    reader_passages: int = 5
+    reader_margin: float = 0.0
+    reader_quantize: str = "none"
     max_file_mb: float = 50.0
     parse_timeout_s: float = 60.0
     max_question_chars: int = 2000

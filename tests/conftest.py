@@ -37,9 +37,11 @@ SEED_LIKE = (
 
 
 def fake_settings(store: Path, **overrides: object) -> Settings:
-    return Settings(store=store, embedding_model="fake", load_samples=False).with_overrides(
-        **overrides
-    )
+    """Settings for fast tests: the hashing embedder, and no reader model (the sentence rules
+    answer); a test of the reader asks for it with ``reader="e5-reader"``."""
+    return Settings(
+        store=store, embedding_model="fake", load_samples=False, reader="none"
+    ).with_overrides(**overrides)
 
 
 @pytest.fixture(autouse=True)

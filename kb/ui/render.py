@@ -240,6 +240,8 @@ def answer_record(answer: Answer) -> dict[str, Any]:
     """The ``/ask`` endpoint's answer: text, citations and whether the product declined."""
     return {
         "text": answer.text,
+        "short": answer.short,
+        "short_citations": list(answer.short_citations),
         "abstained": answer.abstained,
         "citations": [
             {

@@ -1,0 +1,228 @@
+"""Answers in the product with the trained reader against the sentence rules, in one run.
+
+    python benchmarks/answers.py [--data ../shared/data] [--quick]
+
+Stores (default embedder), each question asked with ``reader=e5-reader`` and ``reader=none``:
+
+1. the facqa-dev corpus: facqa-dev ``valid`` (gold answer in the answer text, words, declines;
+   whole and on the questions whose passage no ``train`` question uses), and MRR@10 of the
+   final order (the reader's order for the passages it read, fusion order after them);
+2. the same plus every IDK-MRC valid paragraph: IDK-MRC valid questions (the unanswerable
+   declined, the answerable answered with the gold answer, the answerable declined);
+3. the facqa-dev corpus without the gold passages of 100 ``valid`` questions (random seed 7):
+   those declined, counting apart the ones whose gold answer still stands in a remaining
+   passage, and the false declines among the ``valid`` questions whose passage is still there.
+
+Words are counted in ``answer.text`` without the [n] markers (and without the ``**`` of the
+bold span). The reader's own time per ``ask`` (``Reader.rank``) is timed alongside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Table, percentile, read_jsonl, settings_for, workdir, write_jsonl
+
+from kb import mrc
+from kb.evaluate import PlainBM25, score
+from kb.knowledge_base import KnowledgeBase
+from kb.reader import Reader
+
+MODES = ("e5-reader", "none")
+
+
+class Timed:
+    """Wraps ``Reader.rank`` to time each call."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self._original = Reader.rank
+
+    def __enter__(self) -> Timed:
+        timed = self
+
+        def rank(reader: Reader, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return timed._original(reader, *args, **kwargs)
+            finally:
+                timed.seconds.append(time.perf_counter() - started)
+
+        Reader.rank = rank  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        Reader.rank = self._original  # type: ignore[method-assign]
+
+
+def words(text: str) -> int:
+    return len(re.sub(r"\s*\[\d+\]", "", text).replace("**", "").split())
+
+
+def ask_all(
+    kb: KnowledgeBase, questions: Sequence[dict[str, Any]], mode: str
+) -> list[tuple[bool, bool, int]]:
+    """(declined, holds a gold answer, words) for each question."""
+    kb.settings = kb.settings.with_overrides(reader=mode)
+    kb._chains.clear()
+    out = []
+    for q in questions:
+        answer = kb.ask(q["question"])
+        golds = [a["text"].lower() for a in q.get("answers", [])]
+        text = answer.text.replace("**", "").lower()
+        out.append((answer.abstained, any(g in text for g in golds), words(answer.text)))
+    return out
+
+
+def summary(results: Sequence[tuple[bool, bool, int]]) -> tuple[float, float, float]:
+    """(gold answer in the answer, declined, mean words of the answers given)."""
+    n = max(len(results), 1)
+    given = [w for declined, _, w in results if not declined]
+    return (
+        sum(hit and not declined for declined, hit, _ in results) / n,
+        sum(declined for declined, _, _ in results) / n,
+        statistics.mean(given) if given else 0.0,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--quick", action="store_true", help="a few questions of each set")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    facqa = args.data / "facqa-dev"
+    corpus = read_jsonl(facqa / "corpus.jsonl")
+    questions = read_jsonl(facqa / "questions.jsonl")
+    train_passages = {q["context_id"] for q in questions if q["split"] == "train"}
+    valid = [q for q in questions if q["split"] == "valid"]
+    idk = mrc.load_squad(args.data / "mrc-id" / "idk_mrc_valid.json", prefix="idk:")
+    removed_qs = random.Random(7).sample(valid, 100)
+    if args.quick:
+        valid, idk, removed_qs = valid[:20], idk[:20], removed_qs[:10]
+    unseen = [q for q in valid if q["context_id"] not in train_passages]
+    timer = Timed()
+    with workdir(args.workdir, args.keep, "kb-answers-") as work, timer:
+        write_jsonl(work / "facqa.jsonl", corpus)
+        kb = KnowledgeBase(settings=settings_for(work / "store", None))
+        started = time.perf_counter()
+        assert kb.ingest([work / "facqa.jsonl"]).ok
+        print(f"facqa-dev corpus ingested in {time.perf_counter() - started:.0f} s", flush=True)
+
+        # 1. facqa-dev valid on the full store
+        rows = []
+        for mode in MODES:
+            timer.seconds.clear()
+            res = ask_all(kb, valid, mode)
+            seconds = list(timer.seconds)
+            by_id = dict(zip([q["id"] for q in valid], res, strict=True))
+            whole = summary(res)
+            part = summary([by_id[q["id"]] for q in unseen])
+            rows.append([mode, len(valid), *whole, len(unseen), *part])
+            if seconds:
+                print(
+                    f"reader time per ask ({len(seconds)} asks): p50 "
+                    f"{percentile(seconds, 0.5) * 1000:.0f} ms, p95 "
+                    f"{percentile(seconds, 0.95) * 1000:.0f} ms"
+                )
+        print("\nfacqa-dev valid, full facqa-dev store")
+        print(
+            Table(
+                ["reader", "n", "gold in answer", "declined", "words", "unseen n", "gold",
+                 "declined", "words"],
+                rows,
+            ).render()
+        )  # fmt: skip
+
+        kb.settings = kb.settings.with_overrides(reader="e5-reader")
+        plain = PlainBM25(kb)
+        gold = [q["context_id"] for q in valid]
+        systems = {
+            "product + reader": lambda q: [h.doc_id for h in kb.retrieve(q, 10, rerank=True)],
+            "product": lambda q: [h.doc_id for h in kb.retrieve(q, 10)],
+            "plain-bm25": lambda q: plain.rank(q, 10),
+        }
+        mrr_rows = []
+        for name, run in systems.items():
+            m = score(name, "all", [run(q["question"]) for q in valid], gold)
+            mrr_rows.append([name, m.recall_at_1, m.recall_at_5, m.mrr_at_10])
+        print("\nfacqa-dev valid retrieval (final order)")
+        print(Table(["system", "R@1", "R@5", "MRR@10"], mrr_rows).render(), flush=True)
+
+        # 2. IDK-MRC valid paragraphs added
+        paragraphs = {}
+        for e in idk:
+            paragraphs.setdefault(e.group, e.context)
+        write_jsonl(
+            work / "idk.jsonl",
+            [{"id": f"idkvalid-{g.split(':p')[-1]}", "title": "", "text": t}
+             for g, t in paragraphs.items()],
+        )  # fmt: skip
+        assert kb.ingest([work / "idk.jsonl"]).ok
+        idk_qs = [
+            {"question": e.question, "answers": [{"text": a} for a, _ in e.answers]} for e in idk
+        ]
+        rows = []
+        for mode in MODES:
+            res = ask_all(kb, idk_qs, mode)
+            ans = [r for r, e in zip(res, idk, strict=True) if e.answerable]
+            unans = [r for r, e in zip(res, idk, strict=True) if not e.answerable]
+            a_gold, a_declined, a_words = summary(ans)
+            rows.append(
+                [mode, len(unans), summary(unans)[1], len(ans), a_gold, a_declined, a_words]
+            )
+        print("\nIDK-MRC valid over facqa-dev + IDK-MRC valid paragraphs")
+        print(
+            Table(
+                ["reader", "unanswerable", "declined", "answerable", "gold in answer",
+                 "declined", "words"],
+                rows,
+            ).render(), flush=True
+        )  # fmt: skip
+        for doc_id in [f"idkvalid-{g.split(':p')[-1]}" for g in paragraphs]:
+            kb.delete(doc_id)
+
+        # 3. gold passages of 100 valid questions removed
+        gone = {q["context_id"] for q in removed_qs}
+        for doc_id in gone:
+            kb.delete(doc_id)
+        remaining = [p["text"].lower() for p in corpus if p["id"] not in gone]
+        elsewhere = {
+            q["id"]
+            for q in removed_qs
+            if any(a["text"].lower() in t for a in q["answers"] for t in remaining)
+        }
+        others = [q for q in valid if q["context_id"] not in gone]
+        rows = []
+        for mode in MODES:
+            res = ask_all(kb, removed_qs, mode)
+            clean = [r for r, q in zip(res, removed_qs, strict=True) if q["id"] not in elsewhere]
+            false = ask_all(kb, others, mode)
+            rows.append(
+                [mode, len(removed_qs), summary(res)[1], len(clean), summary(clean)[1],
+                 len(others), summary(false)[1]]
+            )  # fmt: skip
+        print("\nfacqa-dev valid with 100 gold passages removed (seed 7)")
+        print(
+            Table(
+                ["reader", "removed", "declined", "answer nowhere else", "declined",
+                 "others", "false declines"],
+                rows,
+            ).render()
+        )  # fmt: skip
+        kb.close()
+
+
+if __name__ == "__main__":
+    main()
