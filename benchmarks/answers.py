@@ -73,8 +73,7 @@ def ask_all(
     kb: KnowledgeBase, questions: Sequence[dict[str, Any]], mode: str
 ) -> list[tuple[bool, bool, int]]:
     """(declined, holds a gold answer, words) for each question."""
-    kb.settings = kb.settings.with_overrides(reader=mode)
-    kb._chains.clear()
+    kb.settings = kb.settings.with_overrides(reader=mode)  # the chain reads it at each ask
     out = []
     for q in questions:
         answer = kb.ask(q["question"])

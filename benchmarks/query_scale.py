@@ -218,7 +218,7 @@ def measure(store: Path, model: str | None, questions: list[str]) -> dict[str, A
     }
 
 
-def run_child(store: Path, model: str | None, questions_file: Path) -> dict[str, Any]:
+def run_child(store: Path, model: str | None, questions_file: Path, reader: str) -> dict[str, Any]:
     command = [
         sys.executable,
         __file__,
@@ -229,10 +229,11 @@ def run_child(store: Path, model: str | None, questions_file: Path) -> dict[str,
     ]
     if model:
         command += ["--embedding-model", model]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = {**os.environ, "KB_READER": reader}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise SystemExit(f"measuring {store} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "reader": reader}
 
 
 def report(results: list[dict[str, Any]], builds: list[str]) -> str:
@@ -241,22 +242,22 @@ def report(results: list[dict[str, Any]], builds: list[str]) -> str:
         p = {k: (percentile(v, 50), percentile(v, 95)) for k, v in r["times"].items()}
         rows.append(
             (
-                r["chunks"], len(r["times"]["ask"]),
+                r["chunks"], r["reader"], len(r["times"]["ask"]),
                 *p["embed_query"], *p["retrieve"], *p["ask"],
                 p["retrieve"][0] / p["embed_query"][0], p["retrieve"][1] / p["embed_query"][1],
                 p["ask"][0] / p["retrieve"][0], p["ask"][1] / p["retrieve"][1],
             )
         )  # fmt: skip
     latency = Table(
-        ["chunks", "n", "embed p50", "embed p95", "retrieve p50", "retrieve p95", "ask p50",
-         "ask p95", "retr/emb p50", "p95", "ask/retr p50", "p95"],
+        ["chunks", "reader", "n", "embed p50", "embed p95", "retrieve p50", "retrieve p95",
+         "ask p50", "ask p95", "retr/emb p50", "p95", "ask/retr p50", "p95"],
         rows,
     )  # fmt: skip
     memory = Table(
-        ["chunks", "articles", "store build", "keyword build s", "kw tokens", "kw index RSS MB",
-         "peak RSS MB", "load avg"],
+        ["chunks", "reader", "articles", "store build", "keyword build s", "kw tokens",
+         "kw index RSS MB", "peak RSS MB", "load avg"],
         [
-            (r["chunks"], r["articles"], b, r["keyword_build_s"], r["keyword_tokens"],
+            (r["chunks"], r["reader"], r["articles"], b, r["keyword_build_s"], r["keyword_tokens"],
              r["keyword_rss_mb"], r["peak_rss_mb"], "{:.1f}-{:.1f}".format(*r["load"]))
             for r, b in zip(results, builds, strict=True)
         ],
@@ -304,7 +305,11 @@ def main() -> None:
                 made, seconds = grow(kb, size, gen, generated)
                 generated += made
                 builds.append(f"+{seconds:.0f} s synth")
-            results.append(run_child(store, args.embedding_model, questions_file))
+            # Each size with the sentence rules (no reader) and with the reader: its cost.
+            for reader in ("none", "e5-reader"):
+                results.append(run_child(store, args.embedding_model, questions_file, reader))
+                if reader != "none":
+                    builds.append(builds[-1])
             print(f"  size {size}: measured ({builds[-1]})", flush=True)
         print()
         print(report(results, builds))
@@ -314,10 +319,17 @@ def main() -> None:
         r1 = p["retrieve"][1] / p["embed_query"][1]
         r2 = p["ask"][1] / p["retrieve"][1]
         rss = last["peak_rss_mb"]
+        grown = rss - results[-2]["peak_rss_mb"]
+        added = [
+            a - b for a, b in zip(last["times"]["ask"], results[-2]["times"]["ask"], strict=True)
+        ]
         print(
             f"\ntargets {at}: retrieve p95 <= 3x embed p95: {r1:.2f}x ({verdict(r1 <= 3)}); "
             f"ask p95 <= 3x retrieve p95: {r2:.2f}x ({verdict(r2 <= 3)}); "
-            f"peak RSS < 2 GB: {rss:,.0f} MB ({verdict(rss < 2048)})"
+            f"peak RSS < 2 GB: {rss:,.0f} MB ({verdict(rss < 2048)}); the reader's peak RSS "
+            f"<= +150 MB: {grown:+,.0f} MB ({verdict(grown <= 150)}); ask time the reader adds "
+            f"(same question, paired): p50 {percentile(added, 50):.0f} ms, p95 "
+            f"{percentile(added, 95):.0f} ms"
         )
 
 

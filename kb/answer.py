@@ -45,6 +45,8 @@ W_PAIRS = 0.2
 # the articles (English over Indonesian) gets more, since the word scores say little there.
 # On facqa-dev valid 4 found the gold answer as often as 16 (83.6%) at 58% of the time.
 RERANK, RERANK_CROSSLINGUAL = 4, 8
+# Words of the span's sentence shown on each side of the reader's span.
+SPAN_CONTEXT_WORDS = 8
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 # Sentences that lean on the one before them: "Seperti, ...", "Hal itu ...", "Ia ...".
@@ -390,7 +392,8 @@ def compose_extractive(
 
 
 def compose_span(hits: Sequence[Hit], spans: Sequence[Span]) -> tuple[str, str]:
-    """The reader's answer: the best span in bold inside its sentence, cited to every read
+    """The reader's answer: the best span in bold inside its sentence (at most
+    ``SPAN_CONTEXT_WORDS`` words of it on each side, "…" where cut), cited to every read
     passage whose answering span says the same; and the span alone.
 
     ``hits`` and ``spans`` are in the reader's order (best first); the first span answers.
@@ -402,7 +405,15 @@ def compose_span(hits: Sequence[Hit], spans: Sequence[Span]) -> tuple[str, str]:
             start = a
         if a < best.end <= b:
             end = b
-    sentence = f"{hit.text[start : best.start]}**{best.text}**{hit.text[best.end : end]}".strip()
+    before, after = hit.text[start : best.start], hit.text[best.end : end]
+    # A long sentence is shown around the span (the source card quotes it whole).
+    starts = [m.start() for m in re.finditer(r"\S+", before)]
+    if len(starts) > SPAN_CONTEXT_WORDS:
+        before = "…" + before[starts[-SPAN_CONTEXT_WORDS] :]
+    ends = [m.end() for m in re.finditer(r"\S+", after)]
+    if len(ends) > SPAN_CONTEXT_WORDS:
+        after = after[: ends[SPAN_CONTEXT_WORDS - 1]] + "…"
+    sentence = f"{before}**{best.text}**{after}".strip()
     same = normalize_span(best.text)
     cited = [i for i, s in enumerate(spans) if s.answerable and normalize_span(s.text) == same]
     markers = " ".join(f"[{i + 1}]" for i in dict.fromkeys([0, *cited]))
@@ -417,7 +428,7 @@ def normalize_span(text: str) -> str:
 def _supported(sentence: str, passages: Sequence[str]) -> bool:
     """A sentence is supported when it is in the passage verbatim, or when the passages hold
     its numbers and most of its words."""
-    bare = " ".join(sentence.replace("**", "").split())
+    bare = " ".join(sentence.replace("**", "").replace("…", " ").split())
     joined = " ".join(" ".join(p.split()) for p in passages)
     if bare and bare in joined:
         return True
@@ -496,7 +507,7 @@ def answer_sentences(text: str) -> list[str]:
 
 def _closest_sentence(sentence: str, passage: str) -> str:
     """The passage's sentence that shares most words with an answer sentence (the quote)."""
-    bare = " ".join(sentence.replace("**", "").split())
+    bare = " ".join(sentence.replace("**", "").replace("…", " ").split())
     best, best_overlap = passage, -1.0
     tokens = set(analyze(bare))
     for a, b in split_sentences(passage):

@@ -319,8 +319,8 @@ def eval_(
         emit({"retrieval": report.metrics, "answers": answer_metrics})
         return
     click.echo(format_table(report))
-    if answer_metrics is not None:
-        click.echo(format_answer_metrics(answer_metrics))
+    for mode, metrics in (answer_metrics or {}).items():
+        click.echo(f"reader={mode}: " + format_answer_metrics(metrics))
 
 
 @cli.command()

@@ -157,7 +157,11 @@ def evaluate(
     items = list(questions)
     answerable = [q for q in items if q.answerable]
     plain = PlainBM25(kb)
-    systems: dict[str, Callable[[str], list[str]]] = {
+    systems: dict[str, Callable[[str], list[str]]] = {}
+    if kb.reader is not None:
+        # the order the answers use: the reader's for the passages it read, fusion's after
+        systems["product+reader"] = lambda q: [h.doc_id for h in kb.retrieve(q, k, rerank=True)]
+    systems |= {
         "product": lambda q: [h.doc_id for h in kb.retrieve(q, k)],
         "dense-only": lambda q: [h.doc_id for h in kb.retrieve(q, k, mode="dense")],
         "plain-bm25": lambda q: plain.rank(q, k),
@@ -203,8 +207,19 @@ class AnswerMetrics:
     words_max: int
 
 
-def evaluate_answers(kb: KnowledgeBase, questions: Iterable[Question]) -> AnswerMetrics:
-    """Ask every question; a hit is an answer text holding one of ``answers`` (any case)."""
+def evaluate_answers(
+    kb: KnowledgeBase, questions: Iterable[Question], reader: str | None = None
+) -> AnswerMetrics:
+    """Ask every question; a hit is an answer text holding one of ``answers`` (any case).
+
+    ``reader``: the ``reader`` setting to answer with (default: the knowledge base's)."""
+    if reader is not None and reader != kb.settings.reader:
+        saved = kb.settings
+        kb.settings = saved.with_overrides(reader=reader)  # the chain reads it at each ask
+        try:
+            return evaluate_answers(kb, questions)
+        finally:
+            kb.settings = saved
     items = list(questions)
     contains = abstained = declined = 0
     words: list[int] = []
@@ -217,7 +232,7 @@ def evaluate_answers(kb: KnowledgeBase, questions: Iterable[Question]) -> Answer
         if answer.abstained:
             abstained += 1
             continue
-        text = re.sub(r"\s*\[\d+\]", "", answer.text)
+        text = re.sub(r"\s*\[\d+\]", "", answer.text).replace("**", "")
         words.append(len(text.split()))
         contains += any(a.lower() in text.lower() for a in q.answers)
     words.sort()
@@ -260,13 +275,18 @@ def evaluate_files(
     k: int = 10,
     progress: bool = False,
     answers: bool = False,
-) -> tuple[EvalReport, AnswerMetrics | None]:
-    """``kb eval``: with ``corpus``, ingest it into a throw-away store first."""
+) -> tuple[EvalReport, dict[str, AnswerMetrics] | None]:
+    """``kb eval``: with ``corpus``, ingest it into a throw-away store first. The answer
+    metrics are keyed by the ``reader`` setting they were made with."""
     questions = load_questions(questions_path, split)
 
-    def run(target: KnowledgeBase) -> tuple[EvalReport, AnswerMetrics | None]:
+    def run(target: KnowledgeBase) -> tuple[EvalReport, dict[str, AnswerMetrics] | None]:
         report = evaluate(target, questions, k, progress)
-        return report, evaluate_answers(target, questions) if answers else None
+        if not answers:
+            return report, None
+        # with the reader (when on) and with the sentence rules, next to each other
+        modes = ["e5-reader", "none"] if target.reader is not None else ["none"]
+        return report, {mode: evaluate_answers(target, questions, mode) for mode in modes}
 
     if not corpus:
         return run(kb)

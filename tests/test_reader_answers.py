@@ -41,7 +41,8 @@ def assert_read(kb: KnowledgeBase, answer: Answer) -> None:
             citation = answer.citations[n - 1]
             article = kb.article(citation.doc_id).text
             assert article[citation.start : citation.end] == citation.quote
-        assert bare in kb.article(answer.citations[0].doc_id).text
+        article = kb.article(answer.citations[0].doc_id).text
+        assert all(piece.strip() in article for piece in bare.split("…"))
 
 
 @pytest.mark.parametrize(
