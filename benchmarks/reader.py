@@ -11,7 +11,6 @@ the questions whose passage no facqa-dev train question uses; then passages read
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -21,13 +20,7 @@ from kb.reader import Reader
 
 def facqa_valid(folder: Path) -> tuple[list[mrc.Example], set[str]]:
     """facqa-dev valid as reading examples, and the ids of those with unseen passages."""
-    passages = {}
-    with open(folder / "corpus.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            passages[row["id"]] = row["text"]
-    with open(folder / "questions.jsonl", encoding="utf-8") as fh:
-        questions = [json.loads(line) for line in fh]
+    passages, questions = mrc.load_facqa(folder)
     train_passages = {q["context_id"] for q in questions if q["split"] == "train"}
     valid = [q for q in questions if q["split"] == "valid"]
     examples = mrc.from_facqa(valid, passages)

@@ -72,6 +72,19 @@ def _answers(qa: dict[str, Any], context: str) -> tuple[tuple[str, int], ...]:
     return tuple(found)
 
 
+def load_facqa(folder: str | Path) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """facqa-dev's passages (id -> text) and questions (``split`` train or valid)."""
+    folder = Path(folder)
+    passages = {}
+    with open(folder / "corpus.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            passages[row["id"]] = row["text"]
+    with open(folder / "questions.jsonl", encoding="utf-8") as fh:
+        questions = [json.loads(line) for line in fh if line.strip()]
+    return passages, questions
+
+
 def from_facqa(
     questions: Iterable[dict[str, Any]], passages: dict[str, str], *, prefix: str = "facqa:"
 ) -> list[Example]:

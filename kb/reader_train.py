@@ -59,13 +59,7 @@ def facqa_examples(folder: Path, seed: int) -> tuple[list[mrc.Example], list[mrc
     """facqa-dev train questions and their made-up negatives: (train, held out)."""
     import bm25s
 
-    passages = {}
-    with open(folder / "corpus.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            passages[row["id"]] = row["text"]
-    with open(folder / "questions.jsonl", encoding="utf-8") as fh:
-        questions = [json.loads(line) for line in fh]
+    passages, questions = mrc.load_facqa(folder)
     valid_passages = {q["context_id"] for q in questions if q["split"] == "valid"}
     train = [
         q for q in questions if q["split"] == "train" and q["context_id"] not in valid_passages

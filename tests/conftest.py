@@ -17,6 +17,8 @@ import pytest
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from openai_stub import OpenAIStub
+
 from kb.embeddings import HashingEmbeddings, get_embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
@@ -67,6 +69,16 @@ def fake_kb(tmp_path: Path) -> KnowledgeBase:
     """A knowledge base with the hashing embedder: fast, deterministic (closed after the test
     by ``_close_knowledge_bases``)."""
     return KnowledgeBase(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
+
+
+@pytest.fixture
+def stub() -> Iterator[OpenAIStub]:
+    """An OpenAI-compatible chat server on loopback with scripted replies (``openai_stub``)."""
+    server = OpenAIStub().start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

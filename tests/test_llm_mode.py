@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
@@ -64,15 +63,6 @@ ARTICLES = [
 CIPUTAT_Q = "Kapan Kecamatan Ciputat membuka pelayanan pada Jumat malam?"
 HALLUCINATED = "Kepala BPSDM Jambi adalah Iskandar Nasuti"
 PASSAGE_TAG = re.compile(r'<passage n="(\d+)" title="([^"]*)">')
-
-
-@pytest.fixture
-def stub() -> Iterator[OpenAIStub]:
-    server = OpenAIStub().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

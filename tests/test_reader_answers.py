@@ -109,15 +109,6 @@ def test_rerank_is_an_option_of_retrieve(kb: KnowledgeBase) -> None:
     assert read[0].doc_id == JAMBI
 
 
-@pytest.fixture
-def stub() -> Iterator[OpenAIStub]:
-    server = OpenAIStub().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_the_readers_decline_gates_the_chat_model(
     kb: KnowledgeBase, stub: OpenAIStub, tmp_path: Path
 ) -> None:
