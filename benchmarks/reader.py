@@ -2,7 +2,8 @@
 
     python benchmarks/reader.py --data ../shared/data [--quantize none int8]
 
-For each quantisation: SQuAD 2.0 scores on IDK-MRC valid at the shipped threshold, the
+For each quantisation (fp32; int8; and the product's default, the reader on the int8
+embedder's encoder): SQuAD 2.0 scores on IDK-MRC valid at the shipped threshold, the
 decline curve, and span F1 / exact match on facqa-dev valid (answerable only), whole and on
 the questions whose passage no facqa-dev train question uses; then passages read per second
 (facqa-dev valid passages, one question each), fp32 the baseline of the table.
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 from kb import mrc
+from kb.embeddings import E5Embeddings
 from kb.reader import Reader
 
 
@@ -31,14 +33,24 @@ def facqa_valid(folder: Path) -> tuple[list[mrc.Example], set[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data")
-    parser.add_argument("--quantize", nargs="+", default=["none", "int8"])
+    parser.add_argument(
+        "--quantize",
+        nargs="+",
+        default=["none", "int8", "shared"],
+        help="none: fp32; int8: the whole reader int8; shared: on the int8 embedder's encoder "
+        "(the product's default: its lower layers int8, the reader's own fp32)",
+    )
     args = parser.parse_args()
     data = Path(args.data)
     idk = mrc.load_squad(data / "mrc-id" / "idk_mrc_valid.json")
     facqa, unseen = facqa_valid(data / "facqa-dev")
     rows = []
     for quantize in args.quantize:
-        reader = Reader(quantize=quantize)
+        if quantize == "shared":
+            embedder = E5Embeddings(quantize="int8")
+            reader = Reader(encoder=embedder.shared_encoder)
+        else:
+            reader = Reader(quantize=quantize)
         report = mrc.evaluate_reader(reader, idk, reader.threshold)
         print(mrc.format_report(f"idk_mrc_valid ({quantize})", report))
         started = time.perf_counter()

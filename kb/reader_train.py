@@ -261,6 +261,14 @@ def _save_checkpoint(
     log.info("checkpoint at step %d", step)
 
 
+RATES = (0.05, 0.08, 0.10, 0.15, 0.20)
+HELD_OUT_ABOUT = (
+    "the threshold at which this share of the held-out slice's answerable questions "
+    "(IDK-MRC and facqa-dev train) is declined, the reader on the int8 embedder's encoder "
+    "as in the product"
+)
+
+
 def finish(
     model: Any,
     tokenizer: Any,
@@ -298,6 +306,13 @@ def finish(
     }
     for name, s in report.items():
         log.info("%s", mrc.format_scores(name, mrc.MrcScores(**s)))
+    # The operating points of the product: the threshold at which a share of the held-out
+    # answerable questions is declined, the reader on the int8 embedder's encoder.
+    from kb.embeddings import E5Embeddings
+
+    shared = Reader(weights=weights, threshold=0.0, encoder=E5Embeddings().shared_encoder)
+    product = mrc.predict(shared, held)
+    at = {f"{r:.2f}": round(mrc.declined_at(held, product, r)[0], 2) for r in RATES}
     record = {
         "name": args.name,
         "file": weights.name,
@@ -310,6 +325,7 @@ def finish(
             for k in ("epochs", "lr", "batch_size", "layers", "seed", "limit", "threads")
         },
         "held_out": report,
+        "held_out_thresholds": {"about": HELD_OUT_ABOUT, **at},
     }
     manifest.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     log.info("wrote %s (%.1f MB) and %s", weights, weights.stat().st_size / 1e6, manifest)
