@@ -259,6 +259,8 @@ class Reader:
 
     @property
     def threshold(self) -> float:
+        """The margin above which a span counts as an answer (``Span.answerable``): the one
+        with the best SQuAD 2.0 F1 on the slice held out of training."""
         if self._threshold is None:
             self._threshold = float(load_manifest()["threshold"])
         return self._threshold

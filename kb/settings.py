@@ -66,8 +66,10 @@ class Settings:
             the passages that answer first) or ``none`` (the sentence rules and the evidence
             gate above pick and decline; no reader model is loaded).
         reader_passages: how many of the top passages after fusion the reader reads.
-        reader_margin: added to the reader's calibrated no-answer threshold: higher declines
-            more often.
+        reader_margin: added to the reader's threshold (``Reader.threshold``, the one with
+            the best SQuAD 2.0 F1 on data held out of its training): higher declines more
+            often, lower answers more often and more often wrongly; the manifest lists the
+            thresholds at 5-20% held-out false declines (-4.21 gives 8%: see the README).
         reader_quantize: ``none`` (fp32) or ``int8`` (torch dynamic quantisation).
         max_file_mb: files larger than this are refused without being read.
         parse_timeout_s: an HTML, PDF or Word file whose parsing takes longer is refused (the
