@@ -48,6 +48,9 @@ _ANAPHORA = re.compile(
     r"she|it|they|them|there|that|this)\b)",
     re.IGNORECASE,
 )
+# The word that owns the question's last "-nya" ("camatnya?", "kepala badannya?").
+_OWNED = re.compile(r"\b(\w{3,}?)nya\s*[?.!]?\s*$", re.IGNORECASE)
+_NOT_OWNED = frozenset("ha pu ta berta sebelum selanjut lain biasa akhir misal".split())
 _ENTITY = re.compile(r"\b(?:[A-Z][\w.-]*[A-Za-z0-9])(?:\s+(?:[A-Z][\w.-]*[A-Za-z0-9]|se-\w+))*")
 _QUESTION_WORDS = frozenset(
     "Apa Apakah Siapa Kapan Mana Dimana Di Berapa Bagaimana Mengapa Kenapa Which What Who "
@@ -87,7 +90,15 @@ def resolve_followup(question: str, history: Sequence[Message] | None) -> str:
         for entity in _entities(turn):
             if entity not in carried and entity not in own:
                 carried.append(entity)
-    return f"{question} {' '.join(carried)}".strip() if carried else question
+    if not carried:
+        return question
+    names = " ".join(carried)
+    # "Siapa camatnya?" asks for the camat of what was asked about: "Siapa camat Kecamatan
+    # Kaliwungu?" reads as a whole question (the reader finds the name with a clearer margin).
+    owned = _OWNED.search(question)
+    if owned and owned.group(1).lower() not in _NOT_OWNED:
+        return f"{question[: owned.start()]}{owned.group(1)} {names}{question[owned.end(1) + 3 :]}"
+    return f"{question} {names}".strip()
 
 
 def load_chat_model(spec: str) -> Any:

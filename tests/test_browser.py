@@ -115,10 +115,10 @@ def test_question_gets_a_cited_answer_and_a_highlighted_passage(app_page: Page) 
 
 
 def test_follow_up_question_uses_the_conversation(app_page: Page) -> None:
-    first = app_page.ask("Apa tujuan BPSDM Provinsi Jambi membawa para camat ke Tangsel?")
+    first = app_page.ask("Apa nama layanan malam Kecamatan Tanah Sareal?")
     assert "[1]" in first
-    follow_up = app_page.ask("Siapa kepala badannya?")
-    assert "Iskandar Nasuti" in follow_up
+    follow_up = app_page.ask("Siapa camatnya?")
+    assert "Yudi Permana" in follow_up
 
 
 UPLOADED = (
@@ -194,7 +194,7 @@ def test_feedback_is_stored_with_the_question(app_page: Page, served_app: Served
     from playwright.sync_api import expect
 
     page = app_page.page
-    question = "Berapa camat dari Provinsi Jambi yang belajar ke Tangsel?"
+    question = "Berapa jenis layanan yang tersedia di MPP Balikpapan?"
     comment = "Jawaban uji umpan balik 7391"
     answer = app_page.ask(question)
     page.locator("#feedback-comment textarea, #feedback-comment input").first.fill(comment)
