@@ -99,6 +99,20 @@ def test_article_text_is_escaped() -> None:
     assert shown.endswith("[[1]](#source-1)") and plain(shown) == tricky.text
 
 
+def test_the_readers_span_is_bold_and_nothing_else_is() -> None:
+    answer = Answer(
+        question="q",
+        text="Camat *Sukamaju*, **Rina <i>W</i>**, berkata. [1]",
+        short="Rina <i>W</i>",
+        short_citations=(1,),
+    )
+    shown = chat_message(answer)
+    assert shown.startswith("Camat \\*Sukamaju\\*, **Rina &lt;i&gt;W&lt;/i&gt;**, berkata.")
+    assert shown.endswith("[[1]](#source-1)") and plain(shown) == answer.text
+    # without a span the same marks stay inert
+    assert "\\*\\*Rina" in chat_message(Answer(question="q", text=answer.text))
+
+
 def test_answer_links_its_citations_and_highlights_the_cited_sentence(kb: KnowledgeBase) -> None:
     shown, answer, panel, markdown, cleared, records, _ = final(Handlers(kb).ask(JAMBI_Q, []))
     assert [m["role"] for m in shown] == ["user", "assistant"] and cleared == ""

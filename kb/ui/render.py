@@ -39,11 +39,18 @@ def _with_markers(text: str, marker: str) -> str:
 
 
 def chat_message(answer: Answer) -> str:
-    """The answer as a chat message: escaped text, each ``[n]`` a link to ``#source-n``;
-    an abstention starts with a warning sign and is set in italics."""
+    """The answer as a chat message: escaped text, each ``[n]`` a link to ``#source-n``, the
+    reader's span in bold; an abstention starts with a warning sign and is set in italics."""
     if answer.abstained:
         return f"{ABSTAINED_PREFIX}*{md_escape(answer.text)}*"
-    return _with_markers(answer.text, "[[{n}]](#source-{n})")
+    link = "[[{n}]](#source-{n})"
+    bold = f"**{answer.short}**"
+    at = answer.text.find(bold) if answer.short else -1
+    if at < 0:
+        return _with_markers(answer.text, link)
+    # The reader's span is the one mark of the answer's own: bold; the rest stays inert.
+    before, after = answer.text[:at], answer.text[at + len(bold) :]
+    return f"{_with_markers(before, link)}**{md_escape(answer.short)}**{_with_markers(after, link)}"
 
 
 def partial_message(text: str) -> str:
