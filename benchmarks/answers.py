@@ -109,11 +109,15 @@ def ask_all(
 # at which 15% and 8% of the held-out slice's answerable questions (IDK-MRC and facqa-dev
 # train, by paragraph) are declined, with the reader on the int8 embedder's encoder as in
 # the product. All three come from training-side data.
-_HELD = load_manifest()["held_out_thresholds"]
+_MANIFEST = load_manifest()
 THRESHOLDS = {
     "reader, best held-out F1 threshold (default)": 0.0,
-    "reader, 15% held-out false declines": _HELD["0.15"] - load_manifest()["threshold"],
-    "reader, 8% held-out false declines": _HELD["0.08"] - load_manifest()["threshold"],
+    **{
+        f"reader, {share} held-out false declines": (
+            _MANIFEST["held_out_thresholds"][key] - _MANIFEST["threshold"]
+        )
+        for share, key in (("15%", "0.15"), ("8%", "0.08"))
+    },
 }
 
 

@@ -20,7 +20,6 @@ costs no download. ``python -m kb.reader_train`` trains it and writes both files
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -32,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.e5_model import file_hash
 from kb.errors import ConfigError
 from kb.types import Hit
 
@@ -117,14 +117,6 @@ def best_span(
     flat = int(np.argmax(scores))
     first, last = divmod(flat, n)
     return float(scores[first, last]), first, last
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def shipped_files(name: str = READER_NAME) -> tuple[Path, Path]:
@@ -290,7 +282,7 @@ class Reader:
             expected = load_manifest()["sha256"]
             if not weights.is_file():
                 raise ConfigError(f"the reader's weights {weights} are missing: reinstall kb")
-            if _file_sha256(weights) != expected:
+            if file_hash(weights) != expected:
                 raise ConfigError(
                     f"the reader's weights {weights} do not match their manifest's sha256: "
                     "reinstall kb"

@@ -26,7 +26,6 @@ Needs only what the product installs (torch, transformers, bm25s).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import math
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from kb import mrc
+from kb.e5_model import file_hash
 from kb.reader import READER_NAME, Window, build_model, make_windows, shipped_files
 
 log = logging.getLogger("kb.reader_train")
@@ -293,7 +293,7 @@ def finish(
         if n in names
     }
     save_file(state, str(weights), metadata={"name": args.name})
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    digest = file_hash(weights)
     reader = Reader(weights=weights, threshold=0.0)
     preds = mrc.predict(reader, held)
     idk = [i for i, e in enumerate(held) if e.id.startswith("idk:")]
