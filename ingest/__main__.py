@@ -1,8 +1,6 @@
 """``python -m ingest PATH...`` is ``kb ingest PATH...``."""
 
-import sys
-
-from kb.cli import main
+from kb.cli import ingest, main
 
 if __name__ == "__main__":
-    main(["ingest", *sys.argv[1:]], prog_name="python -m ingest")
+    main(prog_name="python -m ingest", command=ingest)

@@ -65,6 +65,7 @@ def ingest_articles(
     failures: Sequence[Failure] = (),
     chunking: ChunkingOptions = ChunkingOptions(),
     batch_chunks: int = 64,
+    prune: bool = False,
     prune_roots: Sequence[Path] = (),
     progress: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
@@ -72,6 +73,12 @@ def ingest_articles(
     """Write new and changed articles; unchanged ones call neither the embedder nor the store's
     write methods. The caller holds the store's write lock. ``on_progress(chunks_written,
     chunks_total)`` is called after each group written (the app's progress bar).
+
+    An id belongs to one source: an article whose id is registered from another source that
+    still holds it is a failure naming both; when that source no longer holds it (a moved or
+    renamed file), the id passes to the new source. An update replaces all of an article's
+    metadata. With ``prune``, the articles that their source no longer holds are deleted (see
+    ``prune``).
 
     A crash at any point is mended by the next call: it first settles what the interrupted
     write left (``Store.recover``), then compares hashes, so the batch ends as a clean run."""
@@ -90,15 +97,33 @@ def ingest_articles(
                     "and was removed: ingest this source again",
                 )
             )
-    known = store.article_hashes([a.doc_id for a in articles])
+    known = store.article_metadatas([a.doc_id for a in articles])
+    holds = _SourceIds()
     pending: list[tuple[Article, dict[str, Any], list[Chunk]]] = []
     added: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
+    batch_hashes: set[str] = set()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     for article in articles:
         digest = content_hash(article, chunking.tag)
-        if known.get(article.doc_id) == digest:
+        old = known.get(article.doc_id)
+        if old is not None and old.get("source") != article.source:
+            owner = str(old.get("source", ""))
+            if holds(owner, article.doc_id):
+                where = owner + (f":{old['line']}" if old.get("line") else "")
+                failed.append(
+                    Failure(
+                        article.source,
+                        article.line,
+                        f"id {article.doc_id!r} belongs to another article, from {where}: "
+                        "give this one an id of its own (an id passes to a new file only when "
+                        "its old file no longer holds it)",
+                    )
+                )
+                continue
+        batch_hashes.add(digest)
+        if old is not None and _same(old, article, digest):
             unchanged.append(article.doc_id)
             continue
         try:
@@ -137,7 +162,7 @@ def ingest_articles(
     if bar is not None:
         bar.close()
 
-    deleted = prune(store, prune_roots) if prune_roots else []
+    deleted = prune_articles(store, articles, failed, prune_roots, batch_hashes) if prune else []
     return IngestReport(
         added=tuple(added),
         updated=tuple(updated),
@@ -189,17 +214,65 @@ def _write_group(
     return len(ids), len(todo)
 
 
-def prune(store: Store, roots: Sequence[Path]) -> list[str]:
-    """Delete the articles whose source file lies under one of ``roots`` and no longer exists."""
+def _same(old: dict[str, Any], article: Article, digest: str) -> bool:
+    """The registered record is this article as it is now: same content, source and line."""
+    return (
+        old.get("content_hash") == digest
+        and old.get("source") == article.source
+        and old.get("line") == article.line
+    )
+
+
+class _SourceIds:
+    """``holds(source, doc_id)``: does the file ``source`` still hold an article with this id?
+    Each file is read once (a jsonl file of many lines is asked about each of them)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, set[str]] = {}
+
+    def __call__(self, source: str, doc_id: str) -> bool:
+        if source not in self._ids:
+            path = Path(source)
+            found: set[str] = set()
+            if source and path.is_file():
+                found = {a.doc_id for a in load(path, LoadLimits()) if isinstance(a, Article)}
+            self._ids[source] = found
+        return doc_id in self._ids[source]
+
+
+def prune_articles(
+    store: Store,
+    articles: Sequence[Article],
+    failures: Sequence[Failure],
+    roots: Sequence[Path],
+    batch_hashes: set[str],
+) -> list[str]:
+    """Delete what the sources no longer hold; returns the doc_ids deleted.
+
+    - An article registered from a source of this batch that the source no longer yields
+      (a line removed from a jsonl file). A source with any failure in this batch is left
+      alone: a file that failed to read says nothing about what it holds.
+    - An article whose source file is gone, when that file lay under one of ``roots`` (the
+      folders given) or when this batch holds the same content (the file was moved or
+      renamed; its content hash is the same at the new path).
+    """
     resolved = [Path(r).resolve() for r in roots]
+    sources = {a.source for a in articles} - {f.source for f in failures}
+    batch_ids = {a.doc_id for a in articles}
     gone: list[str] = []
     for record in store.iter_articles():
-        source = record.metadata.get("source")
+        if record.doc_id in batch_ids:
+            continue
+        source = str(record.metadata.get("source") or "")
         if not source:
             continue
-        path = Path(str(source))
+        if source in sources:
+            gone.append(record.doc_id)
+            continue
+        path = Path(source)
         under = any(path == root or root in path.parents for root in resolved)
-        if under and not path.exists():
+        moved = record.metadata.get("content_hash") in batch_hashes
+        if (under or moved) and not path.exists():
             gone.append(record.doc_id)
     store.delete_articles(gone)
     return gone

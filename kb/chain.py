@@ -101,11 +101,12 @@ def resolve_followup(question: str, history: Sequence[Message] | None) -> str:
     return f"{question} {names}".strip()
 
 
-def load_chat_model(spec: str) -> Any:
-    """A LangChain chat model from ``provider:model`` (``ollama:qwen2.5:7b``, ``openai:gpt-4o``)."""
+def load_chat_model(spec: str, given_as: str = "KB_LLM") -> Any:
+    """A LangChain chat model from ``provider:model`` (``ollama:qwen2.5:7b``, ``openai:gpt-4o``);
+    ``given_as`` names where the value came from in error messages (``KB_LLM``, ``--llm``)."""
     provider, _, model = spec.partition(":")
     if not provider or not model:
-        raise ConfigError(f"KB_LLM={spec!r}: use provider:model, e.g. ollama:qwen2.5:7b")
+        raise ConfigError(f"{given_as}={spec!r}: use provider:model, e.g. ollama:qwen2.5:7b")
     from langchain.chat_models import init_chat_model
 
     try:
@@ -116,7 +117,7 @@ def load_chat_model(spec: str) -> Any:
             f"'kb-inovasi[{provider}]' (or langchain-{provider})"
         ) from e
     except ValueError as e:
-        raise ConfigError(f"KB_LLM={spec!r}: {e}") from e
+        raise ConfigError(f"{given_as}={spec!r}: {e}") from e
 
 
 _TAG = re.compile(r"</?\s*passage", re.IGNORECASE)

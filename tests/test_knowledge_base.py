@@ -319,6 +319,7 @@ def test_delete_and_prune(fake_kb: KnowledgeBase, reports: Path) -> None:
 
 def test_a_second_writer_gets_a_clear_error(fake_kb: KnowledgeBase, reports: Path) -> None:
     other = KnowledgeBase(settings=fake_kb.settings, embedder=HashingEmbeddings())
+    fake_kb.create_store()
     with fake_kb.writing(), pytest.raises(StoreLockedError, match="another process"):
         other.ingest([reports])
 
