@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import embedding_key, embedding_text, make_chunks
 from ingest.enrich import article_metadata, content_hash
-from ingest.loaders import LoadLimits, discover, load
+from ingest.loaders import LoadLimits, discover, doc_id_for, load
 from ingest.types import Article, Chunk, Failure, IngestReport
 from kb.store import KEY_FIELD, Store, StoredArticle, fault_point
 
@@ -34,26 +34,37 @@ class ChunkingOptions:
 
 
 def collect(
-    paths: Iterable[str | Path], limits: LoadLimits | None = None
+    paths: Iterable[str | Path], limits: LoadLimits | None = None, *, progress: bool = False
 ) -> tuple[list[Article], list[Failure]]:
-    """Load every article under ``paths``; a doc_id claimed by two sources is a failure."""
+    """Load every article under ``paths``; a doc_id claimed by two sources is a failure.
+    ``progress``: a bar of the pages recognised in each scanned file, on a terminal."""
     files, failures = discover(paths)
+    limits = limits or LoadLimits()
+    bar = _PageBar(limits.on_page) if progress and sys.stderr.isatty() else None
+    if bar is not None:
+        limits = replace(limits, on_page=bar)
     articles: dict[str, Article] = {}
-    for path in files:
-        for item in load(path, limits or LoadLimits()):
-            if isinstance(item, Failure):
-                failures.append(item)
-                continue
-            first = articles.get(item.doc_id)
-            if first is not None:
-                where = first.source + (f":{first.line}" if first.line else "")
-                failures.append(
-                    Failure(
-                        item.source, item.line, f"doc_id {item.doc_id!r} is already used by {where}"
+    try:
+        for path in files:
+            for item in load(path, limits):
+                if isinstance(item, Failure):
+                    failures.append(item)
+                    continue
+                first = articles.get(item.doc_id)
+                if first is not None:
+                    where = first.source + (f":{first.line}" if first.line else "")
+                    failures.append(
+                        Failure(
+                            item.source,
+                            item.line,
+                            f"doc_id {item.doc_id!r} is already used by {where}",
+                        )
                     )
-                )
-                continue
-            articles[item.doc_id] = item
+                    continue
+                articles[item.doc_id] = item
+    finally:
+        if bar is not None:
+            bar.close()
     return list(articles.values()), failures
 
 
@@ -234,8 +245,12 @@ class _SourceIds:
         if source not in self._ids:
             path = Path(source)
             found: set[str] = set()
-            if source and path.is_file():
+            if not source or not path.is_file():
+                pass
+            elif path.suffix.lower() == ".jsonl":
                 found = {a.doc_id for a in load(path, LoadLimits()) if isinstance(a, Article)}
+            else:  # any other file is one article, its id made from its path: nothing to parse
+                found = {doc_id_for(path)}
             self._ids[source] = found
         return doc_id in self._ids[source]
 
@@ -276,6 +291,34 @@ def prune_articles(
             gone.append(record.doc_id)
     store.delete_articles(gone)
     return gone
+
+
+class _PageBar:
+    """``on_page`` for a terminal: one tqdm bar per scanned file, then the caller's own."""
+
+    def __init__(self, then: Callable[[str, int, int], None] | None) -> None:
+        self.then = then
+        self.source = ""
+        self.bar: Any = None
+
+    def __call__(self, source: str, done: int, total: int) -> None:
+        if source != self.source or self.bar is None:
+            self.close()
+            from tqdm import tqdm
+
+            self.source = source
+            name = Path(source).name
+            self.bar = tqdm(total=total, unit="page", desc=f"OCR {name}", file=sys.stderr)
+        self.bar.update(done - self.bar.n)
+        if done >= total:
+            self.close()
+        if self.then is not None:
+            self.then(source, done, total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _progress(total: int, enabled: bool) -> Any:

@@ -108,7 +108,7 @@ def cli() -> None:
 @store_option
 @json_option
 def ingest(paths: tuple[Path, ...], prune: bool, store: Path | None, as_json: bool) -> None:
-    """Ingest files and folders (txt, md, html, pdf, docx, jsonl)."""
+    """Ingest files and folders (txt, md, html, pdf, docx, jsonl; png, jpg, tif by OCR)."""
     report = open_kb(store, create=True).ingest(paths, prune=prune, progress=sys.stderr.isatty())
     if as_json:
         emit(report)

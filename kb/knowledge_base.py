@@ -192,8 +192,13 @@ class KnowledgeBase:
         prune: bool = False,
         progress: bool = False,
         on_progress: Callable[[int, int], None] | None = None,
+        on_page: Callable[[str, int, int], None] | None = None,
     ) -> IngestReport:
-        """Ingest files and folders (txt, md, html, pdf, docx, jsonl), incrementally.
+        """Ingest files and folders (txt, md, html, pdf, docx, jsonl, and png, jpg, tif
+        images of report pages), incrementally.
+
+        Scanned PDF pages and images are recognised with Tesseract (``KB_OCR``); the text of
+        each page is kept under ``<store>/ocr-cache``, so an unchanged scan is recognised once.
 
         Args:
             paths: files and folders (searched recursively).
@@ -201,9 +206,11 @@ class KnowledgeBase:
                 it no longer yields (a line removed from a jsonl file), articles whose file
                 lay under a given folder and is gone, and the old copies of files moved or
                 renamed (same content at a new path, the old path gone).
-            progress: show a progress bar on a terminal.
+            progress: show progress bars on a terminal (pages recognised, chunks embedded).
             on_progress: called as ``on_progress(chunks_written, chunks_total)`` while the
                 new and changed articles are embedded and written.
+            on_page: called as ``on_page(source, pages_done, pages_total)`` while a file's
+                scanned pages are recognised (``pages_total``: its pages that need OCR).
 
         Returns:
             The batch's ``IngestReport``; ``report.ok`` is false when any source failed.
@@ -218,8 +225,11 @@ class KnowledgeBase:
         limits = LoadLimits(
             max_bytes=self.settings.max_file_bytes,
             timeout_s=self.settings.parse_timeout_s,
+            ocr=self.settings.ocr,
+            ocr_cache=Path(self.settings.store) / "ocr-cache",
+            on_page=on_page,
         )
-        articles, failures = collect(given, limits)
+        articles, failures = collect(given, limits, progress=progress)
         return self.ingest_articles(
             articles,
             failures=failures,

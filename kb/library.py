@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 
-from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.loaders import IMAGE_SUFFIXES, SUPPORTED_SUFFIXES
 from ingest.loaders.common import size
 from ingest.types import Failure, IngestReport
 from kb.knowledge_base import KnowledgeBase
@@ -26,8 +26,12 @@ MAX_UPLOAD_BYTES = Settings().max_file_bytes
 COLUMNS = ["Judul", "Tanggal", "Wilayah", "Potongan", "Dimasukkan", "doc_id"]
 # (fraction done, what is happening): the app forwards it to its progress bar.
 Progress = Callable[[float, str], None]
-# Share of the bar for checking and saving the files; embedding takes the rest.
+# Shares of the bar: checking and saving the files, then recognising scanned pages (OCR);
+# embedding takes the rest.
 _SAVING_SHARE = 0.1
+_READING_SHARE = 0.4
+# The first bytes of the image files accepted (PNG, JPEG, TIFF little- and big-endian).
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 
 
 def rows(kb: KnowledgeBase, search: str = "") -> list[list[str | int]]:
@@ -63,14 +67,18 @@ def clean_name(name: str) -> str:
 
 def sniff(path: Path) -> str | None:
     """The supported suffix this file's content fits, or None. PDFs start with ``%PDF``,
-    .docx files are zip archives, the rest must be text."""
-    head = path.read_bytes()[:4096]
+    .docx files are zip archives, images with their format's signature (any image suffix:
+    the image is read by its content), the rest must be text."""
+    with path.open("rb") as f:
+        head = f.read(4096)
     suffix = path.suffix.lower()
     if head.startswith(b"%PDF"):
         return ".pdf" if suffix == ".pdf" else None
     if head.startswith(b"PK\x03\x04"):
         return ".docx" if suffix == ".docx" else None
-    if suffix in {".pdf", ".docx"}:
+    if head.startswith(_IMAGE_MAGIC):
+        return suffix if suffix in IMAGE_SUFFIXES else None
+    if suffix in {".pdf", ".docx"} | IMAGE_SUFFIXES:
         return None
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
@@ -127,16 +135,17 @@ def upload(
     kb: KnowledgeBase,
     files: Sequence[str | Path],
     progress: Progress | None = None,
-    labels: tuple[str, str] = ("saving", "ingesting"),
+    labels: tuple[str, str, str] = ("saving", "reading scanned pages", "ingesting"),
 ) -> IngestReport:
     """Save uploads under ``<store>/uploads`` and ingest them; refused files are in ``failed``.
 
     Args:
         kb: the knowledge base to ingest into.
         files: the uploaded (temporary) files.
-        progress: called as ``progress(fraction, description)`` for each file checked and
-            each group of chunks embedded.
-        labels: the descriptions of the two stages (saving, ingesting), in the UI language.
+        progress: called as ``progress(fraction, description)`` for each file checked, each
+            scanned page recognised and each group of chunks embedded.
+        labels: the descriptions of the three stages (saving, recognising scanned pages,
+            ingesting), in the UI language.
 
     Returns:
         The ingest report, with the refused files among ``failed``.
@@ -144,22 +153,30 @@ def upload(
     Raises:
         StoreLockedError: another process is writing to the store.
     """
-    on_file = on_chunks = None
+    on_file = on_page = on_chunks = None
+    folder = Path(kb.settings.store) / "uploads"
+    # Where each file stands among those saved, for the pages' share of the bar.
+    order: dict[str, int] = {}
     if progress is not None:
         report_progress = progress
-        saving, ingesting = labels
+        saving, reading, ingesting = labels
 
         def on_file(done: int, total: int) -> None:
             report_progress(_SAVING_SHARE * done / max(total, 1), f"{saving} {done + 1}/{total}")
 
+        def on_page(source: str, done: int, total: int) -> None:
+            files_done = order.get(source, 0) + done / max(total, 1)
+            share = _SAVING_SHARE + _READING_SHARE * files_done / max(len(order), 1)
+            report_progress(share, f"{reading}: {Path(source).name} {done}/{total}")
+
         def on_chunks(done: int, total: int) -> None:
-            share = _SAVING_SHARE + (1 - _SAVING_SHARE) * done / max(total, 1)
+            share = _SAVING_SHARE + _READING_SHARE
+            share += (1 - share) * done / max(total, 1)
             report_progress(share, f"{ingesting}: {done}/{total}")
 
-    saved, refused = save_uploads(
-        files, Path(kb.settings.store) / "uploads", kb.settings.max_file_bytes, on_file=on_file
-    )
-    report = kb.ingest(saved, on_progress=on_chunks) if saved else IngestReport()
+    saved, refused = save_uploads(files, folder, kb.settings.max_file_bytes, on_file=on_file)
+    order.update((str(path.resolve()), i) for i, path in enumerate(saved))
+    report = kb.ingest(saved, on_progress=on_chunks, on_page=on_page) if saved else IngestReport()
     return dataclasses.replace(report, failed=tuple(refused) + report.failed)
 
 

@@ -70,11 +70,17 @@ class Settings:
         reader_margin: added to the reader's threshold (``Reader.threshold``, the one with
             the best SQuAD 2.0 F1 on data held out of its training): higher declines more
             often, lower answers more often and more often wrongly; the manifest lists the
-            thresholds at 5-20% held-out false declines (-4.21 gives 8%: see the README).
+            thresholds at 5-20% held-out false declines (-3.38 gives 8%: see the README).
         reader_quantize: ``none`` (fp32) or ``int8`` (torch dynamic quantisation).
-        max_file_mb: files larger than this are refused without being read.
+        max_file_mb: files larger than this are refused without being read; a PDF or an
+            image may hold this much a page (up to ten times it in all).
         parse_timeout_s: an HTML, PDF or Word file whose parsing takes longer is refused (the
-            parsers run in a child process that is killed at the deadline); 0: no limit.
+            parsers run in a child process that is killed at the deadline); 0: no limit. For
+            scanned pages the limit is each page's.
+        ocr: ``auto`` (the default: PDF pages without a usable text layer, and images of
+            report pages, are recognised with Tesseract's Indonesian and English models when
+            Tesseract is installed) or ``off`` (a scanned PDF or an image is then a failure
+            that says how to turn OCR on; see ``ingest.loaders.ocr``).
         max_question_chars: a longer question is cut to this many characters (at a space).
         host, port: where the app listens; empty / 0: Gradio's ``GRADIO_SERVER_NAME`` /
             ``GRADIO_SERVER_PORT``, else 127.0.0.1:7860.
@@ -107,6 +113,7 @@ class Settings:
     reader_quantize: str = "none"
     max_file_mb: float = 50.0
     parse_timeout_s: float = 60.0
+    ocr: str = "auto"
     max_question_chars: int = 2000
     host: str = ""
     port: int = 0
@@ -176,6 +183,7 @@ class Settings:
 CHOICES: dict[str, tuple[str, ...]] = {
     "embedding_quantize": ("int8", "none"),
     "fusion": ("score", "rrf"),
+    "ocr": ("auto", "off"),
     "reader": ("e5-reader", "none"),
     "reader_quantize": ("none", "int8"),
     "ui_language": ("id", "en"),
@@ -189,7 +197,6 @@ RANGES: dict[str, tuple[float, float]] = {
     "dense_weight": (0.0, 1.0),
     "candidates": (1, 10000),
     "reader_passages": (1, 50),
-    "reader_margin": (-100.0, 100.0),
     "max_file_mb": (0.001, _BIG),
     "parse_timeout_s": (0.0, _BIG),
     "max_question_chars": (1, _BIG),

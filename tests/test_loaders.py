@@ -108,7 +108,8 @@ def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
 
 def test_supported_suffixes() -> None:
     expected = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl"}
-    assert expected == SUPPORTED_SUFFIXES
+    images = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}  # read with OCR (tests/test_ocr.py)
+    assert expected | images == SUPPORTED_SUFFIXES
 
 
 def test_discover_walks_folders_sorted_skipping_hidden_and_other_types(tmp_path: Path) -> None:
@@ -120,7 +121,8 @@ def test_discover_walks_folders_sorted_skipping_hidden_and_other_types(tmp_path:
         "sub/deeper/d.html",
         "sub/e.jsonl",
         "notes.csv",
-        "image.png",
+        "image.gif",
+        "scan.png",
         ".hidden.txt",
         ".git/config.txt",
         "sub/.cache/x.md",
@@ -133,7 +135,7 @@ def test_discover_walks_folders_sorted_skipping_hidden_and_other_types(tmp_path:
     assert failures == []
     assert found == [
         (root / name).resolve()
-        for name in ["a.md", "b.txt", "sub/c.PDF", "sub/deeper/d.html", "sub/e.jsonl"]
+        for name in ["a.md", "b.txt", "scan.png", "sub/c.PDF", "sub/deeper/d.html", "sub/e.jsonl"]
     ]
     assert all(p.is_absolute() for p in found)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_TEXT_CHARS = 2_000_000
@@ -16,19 +18,29 @@ UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 @dataclass(frozen=True)
 class LoadLimits:
-    """How much a file may cost to read.
+    """How much a file may cost to read, and how scanned pages are read.
 
     Attributes:
-        max_bytes: larger files are refused without being read (``KB_MAX_FILE_MB``).
+        max_bytes: larger files are refused without being read (``KB_MAX_FILE_MB``); for a
+            PDF or an image, the limit is a page's (see ``ingest.loaders.ocr``).
         max_chars: an article whose text is longer is refused.
         timeout_s: an HTML, PDF or Word file whose parsing takes longer is refused
             (``KB_PARSE_TIMEOUT_S``); those parsers run in a child process that is killed at
-            the deadline. 0 parses in this process, with no time limit.
+            the deadline. For OCR the limit is each page's. 0 parses in this process, with no
+            time limit.
+        ocr: ``auto`` (PDF pages without a usable text layer and images are recognised with
+            Tesseract when it is installed) or ``off`` (``KB_OCR``).
+        ocr_cache: the folder of the OCR cache (``<store>/ocr-cache``); ``None``: no cache.
+        on_page: called as ``on_page(source, done, total)`` before a file's first page is
+            recognised and after each (``total``: its pages that need OCR), for progress bars.
     """
 
     max_bytes: int = MAX_FILE_BYTES
     max_chars: int = MAX_TEXT_CHARS
     timeout_s: float = PARSE_TIMEOUT_S
+    ocr: str = "auto"
+    ocr_cache: Path | None = None
+    on_page: Callable[[str, int, int], None] | None = None
 
 
 class LoadError(Exception):

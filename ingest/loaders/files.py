@@ -11,8 +11,11 @@ from pathlib import Path
 
 from ingest.types import Failure
 
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
-    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl"}
+# Photos and scans of report pages: their text is recognised with Tesseract (``ocr``).
+IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+SUPPORTED_SUFFIXES: frozenset[str] = (
+    frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl"})
+    | IMAGE_SUFFIXES
 )
 
 

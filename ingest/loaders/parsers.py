@@ -1,22 +1,26 @@
-"""One entry point for the parsers of whole files: ``parse`` never raises.
+"""One entry point for the parsers of whole files: ``parse`` never raises; ``pdf_layer`` is
+its counterpart for the text layer of a PDF's pages; ``run_limited`` runs either (or a page's
+OCR) in the sandbox's child process under the parse time limit.
 
-It runs in the sandbox's child process for HTML, PDF and Word (see ``ingest.loaders.sandbox``)
-and in the caller's process for text.
+``parse`` runs in the sandbox's child process for HTML and Word (see
+``ingest.loaders.sandbox``) and in the caller's process for text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ingest.loaders.common import LoadError, short, too_long
-from ingest.loaders.pdf import load_pdf
+from ingest.loaders.pdf import PdfLayer, read_layer
+from ingest.loaders.sandbox import SandboxCrash, SandboxError, SandboxTimeout, shared
 from ingest.loaders.text import load_text
 from ingest.loaders.webpage import load_html
 from ingest.loaders.word import load_docx
 
 Parsed = tuple[str, str, dict[str, Any]]
+T = TypeVar("T")
 
 _PARSERS: dict[str, Callable[[bytes, Path, int], Parsed]] = {
     ".txt": load_text,
@@ -24,7 +28,6 @@ _PARSERS: dict[str, Callable[[bytes, Path, int], Parsed]] = {
     ".markdown": load_text,
     ".html": load_html,
     ".htm": load_html,
-    ".pdf": load_pdf,
     ".docx": load_docx,
 }
 # Prefix of the reason when a parser raises something we did not anticipate.
@@ -34,28 +37,74 @@ _PARSE_ERROR = {
     ".markdown": "cannot read text",
     ".html": "cannot parse HTML",
     ".htm": "cannot parse HTML",
-    ".pdf": "not a valid PDF",
     ".docx": "not a valid .docx",
 }
-# Parsers whose running time on a malformed file is not bounded by its size.
-SANDBOXED = frozenset({".html", ".htm", ".pdf", ".docx"})
+# Parsers whose running time on a malformed file is not bounded by its size (PDFs too, through
+# ``pdf_layer`` and the OCR of their pages).
+SANDBOXED = frozenset({".html", ".htm", ".docx"})
+# Imports that should not count against the first call's deadline in the child. Not the OCR
+# libraries: pytesseract imports pandas (0.6 s), which a batch without scans should not pay.
+PRELOAD = ("ingest.loaders.parsers:preload",)
 
 
 def parse(suffix: str, data: bytes, path: Path, max_chars: int) -> Parsed | str:
     """``(title, text, metadata)`` of a file's bytes, or the reason it cannot be read."""
-    try:
+
+    def run() -> Parsed:
         title, text, metadata = _PARSERS[suffix](data, path, max_chars)
         if len(text) > max_chars:
             raise LoadError(too_long(len(text), max_chars))
+        return title, text, metadata
+
+    return _guarded(_PARSE_ERROR[suffix], run)
+
+
+def pdf_layer(data: bytes, path: Path, max_chars: int) -> PdfLayer | str:
+    """The text layer of each page of a PDF (``pdf.read_layer``), or why it cannot be read."""
+    return _guarded("not a valid PDF", lambda: read_layer(data, path, max_chars))
+
+
+def _guarded(prefix: str, run: Callable[[], T]) -> T | str:
+    try:
+        return run()
     except LoadError as e:
         return str(e)
     except MemoryError:
-        return f"{_PARSE_ERROR[suffix]}: it needs too much memory to parse"
+        return f"{prefix}: it needs too much memory to parse"
     except RecursionError:
-        return f"{_PARSE_ERROR[suffix]}: nested too deeply"
+        return f"{prefix}: nested too deeply"
     except Exception as e:  # a parser choking on bad content must not stop the batch
-        return f"{_PARSE_ERROR[suffix]}: {short(e)}"
-    return title, text, metadata
+        return f"{prefix}: {short(e)}"
+
+
+def run_limited(function: Callable[..., T], *args: Any, timeout_s: float, late: str) -> T:
+    """``function(*args)`` in the sandbox's child process, killed after ``timeout_s`` seconds;
+    with ``timeout_s`` 0, in this process without a limit. ``function`` is a module-level
+    function that does not raise (it returns its problems).
+
+    Raises:
+        LoadError: the call was late (the reason is ``late``) or the child died.
+    """
+    if timeout_s <= 0:
+        return function(*args)
+    target = f"{function.__module__}:{function.__name__}"
+    try:
+        result: T = shared(PRELOAD).call(target, *args, timeout=timeout_s)
+    except SandboxTimeout:
+        raise LoadError(late) from None
+    except SandboxCrash as e:
+        raise LoadError(f"the parser crashed ({short(e, 80)}): the file may be malformed") from e
+    except SandboxError as e:  # the function itself does not raise; unpickling or the like did
+        raise LoadError(f"cannot parse: {short(e)}") from e
+    return result
+
+
+def parse_late(timeout_s: float) -> str:
+    """The reason given for a file whose parsing took longer than the limit."""
+    return (
+        f"parsing took longer than {timeout_s:g} s (the KB_PARSE_TIMEOUT_S limit): "
+        "the file may be malformed"
+    )
 
 
 def preload() -> None:

@@ -108,6 +108,9 @@ class Sandbox:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (root, os.environ.get("PYTHONPATH", "")) if p
         )}  # fmt: skip
+        # Tesseract (OCR, run from this child) spins OpenMP threads that wait for busy cores:
+        # on a loaded 2-core machine a page took 300 s with two threads and 1 s with one.
+        env.setdefault("OMP_THREAD_LIMIT", "1")
         argv = [sys.executable, "-m", __name__, str(self.memory_bytes), *self.preload]
         proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env

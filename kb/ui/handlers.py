@@ -216,7 +216,11 @@ class Handlers:
         """Save, check and ingest uploaded files; returns the batch report (Markdown)."""
         if not files:
             return t(lang, "upload_none")
-        labels = (t(lang, "upload_saving"), t(lang, "upload_embedding"))
+        labels = (
+            t(lang, "upload_saving"),
+            t(lang, "upload_reading"),
+            t(lang, "upload_embedding"),
+        )
         try:
             report = library.upload(self.kb, files, progress=progress, labels=labels)
         except Exception as e:

@@ -50,11 +50,13 @@ LABELS: dict[str, dict[str, str]] = {
         "col_chunks": "Potongan",
         "col_ingested": "Dimasukkan",
         "upload_files": (
-            "Unggah laporan (txt, md, html, pdf, docx, jsonl; maks. {max_mb} MB per berkas)"
+            "Unggah laporan (txt, md, html, pdf, docx, jsonl; foto atau pindaian png, jpg, "
+            "tif; maks. {max_mb} MB per berkas)"
         ),
         "upload_button": "Masukkan ke basis pengetahuan",
         "upload_none": "Pilih berkas terlebih dahulu.",
         "upload_saving": "Memeriksa dan menyimpan berkas",
+        "upload_reading": "Membaca halaman pindaian (OCR)",
         "upload_embedding": "Memasukkan laporan",
         "report": (
             "**{added}** ditambahkan, **{updated}** diperbarui, "
@@ -108,11 +110,13 @@ LABELS: dict[str, dict[str, str]] = {
         "col_chunks": "Chunks",
         "col_ingested": "Ingested at",
         "upload_files": (
-            "Upload reports (txt, md, html, pdf, docx, jsonl; at most {max_mb} MB a file)"
+            "Upload reports (txt, md, html, pdf, docx, jsonl; photos or scans as png, jpg, "
+            "tif; at most {max_mb} MB a file)"
         ),
         "upload_button": "Add to the knowledge base",
         "upload_none": "Choose files first.",
         "upload_saving": "Checking and saving the files",
+        "upload_reading": "Reading scanned pages (OCR)",
         "upload_embedding": "Ingesting the reports",
         "report": (
             "**{added}** added, **{updated}** updated, "
