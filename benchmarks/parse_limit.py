@@ -14,6 +14,7 @@ import html
 import io
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +24,9 @@ import docx
 from ingest.loaders import load_file
 from ingest.loaders.sandbox import Sandbox, shared
 from kb.knowledge_base import sample_path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from ocr_samples import assemble_pdf, pdf_literal  # the tests' PDF writer
 
 
 def _pdf(title: str, text: str) -> bytes:
@@ -36,10 +40,7 @@ def _pdf(title: str, text: str) -> bytes:
     lines.append(line)
     ops = ["BT", "/F1 10 Tf", "12 TL", "40 800 Td"]
     for item in lines:
-        safe = item.encode("cp1252", "replace").decode("cp1252")
-        ops.append(
-            "(" + safe.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj T*"
-        )
+        ops.append(pdf_literal(item.encode("cp1252", "replace").decode("cp1252")) + " Tj T*")
     ops.append("ET")
     stream = "\n".join(ops).encode("cp1252", "replace")
     objects = [
@@ -50,19 +51,7 @@ def _pdf(title: str, text: str) -> bytes:
         b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return assemble_pdf(objects)
 
 
 def _docx(title: str, text: str) -> bytes:

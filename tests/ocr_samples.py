@@ -148,9 +148,7 @@ def image_pdf(pages: list[Image.Image], dpi: int) -> bytes:
 def text_pdf(pages: list[str]) -> bytes:
     """A born-digital PDF: each text as a Helvetica text layer, lines of at most 80 characters."""
 
-    def literal(line: str) -> str:
-        return "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
-
+    literal = pdf_literal
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -174,6 +172,17 @@ def text_pdf(pages: list[str]) -> bytes:
             b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (5 + 2 * i)
         )
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+    return assemble_pdf(objects)
+
+
+def pdf_literal(text: str) -> str:
+    """A PDF string literal (backslashes and parentheses escaped)."""
+    return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+
+
+def assemble_pdf(objects: list[bytes], trailer: str = "") -> bytes:
+    """A PDF of these objects, numbered from 1 (the first is the catalog), with an exact xref
+    table; ``trailer``: more trailer entries (``/Info 9 0 R``)."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -182,10 +191,8 @@ def text_pdf(pages: list[str]) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
+    entries = f"/Size {len(objects) + 1} /Root 1 0 R {trailer}".strip()
+    out += b"trailer\n<< %s >>\nstartxref\n%d\n%%%%EOF\n" % (entries.encode(), xref)
     return bytes(out)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from ocr_samples import assemble_pdf, pdf_literal
 from pypdf import PdfWriter
 
 from ingest.loaders import (
@@ -64,9 +65,7 @@ def write(path: Path, data: bytes | str) -> Path:
 def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
     """A minimal valid PDF: Helvetica text lines on each page, a correct xref table."""
 
-    def literal(text: str) -> str:
-        return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
-
+    literal = pdf_literal
     page_ids = [4 + 2 * i for i in range(len(pages))]
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -84,23 +83,13 @@ def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
             b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (page_id + 1)
         )
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    trailer = f"/Size {len(objects) + 2} /Root 1 0 R"
+    trailer = ""
     if title is not None:
         objects.append(f"<< /Title {literal(title)} >>".encode("cp1252"))
-        trailer += f" /Info {len(objects)} 0 R"
+        trailer = f"/Info {len(objects)} 0 R"
     else:
         objects.append(b"<< >>")
-
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< %s >>\nstartxref\n%d\n%%%%EOF\n" % (trailer.encode(), xref)
-    return bytes(out)
+    return assemble_pdf(objects, trailer)
 
 
 # --- discover ----------------------------------------------------------------------------------
