@@ -60,14 +60,18 @@ def check_regions(filters: Mapping[str, Any] | None, stored: set[str]) -> None:
     region = (filters or {}).get("region")
     if not region:
         return
-    known: dict[str, str] = {}
-    for name in [*all_region_names(), *stored]:
-        known[name.lower()] = name
-        bare = re.sub(r"^(provinsi|kabupaten|kota|kecamatan) ", "", name.lower())
-        known.setdefault(bare, name)
+    stored_lower = {n.lower() for n in stored}
     for one in [region] if isinstance(region, str) else list(region):
         typed = " ".join(str(one).split())
-        if normalize_region(typed) or typed.lower() in known:
+        if normalize_region(typed) or typed.lower() in stored_lower:
+            continue
+        # An unknown name (rare): only now the list of every name to suggest from.
+        known: dict[str, str] = {}
+        for name in [*all_region_names(), *stored]:
+            known[name.lower()] = name
+            bare = re.sub(r"^(provinsi|kabupaten|kota|kecamatan) ", "", name.lower())
+            known.setdefault(bare, name)
+        if typed.lower() in known:
             continue
         close = difflib.get_close_matches(typed.lower(), list(known), n=5, cutoff=0.75)
         shown = list(dict.fromkeys(known[c] for c in close))

@@ -40,7 +40,7 @@ from ingest.loaders.files import (
 )
 from ingest.loaders.jsonl import load_jsonl
 from ingest.loaders.ocr import SCAN_FILE_FACTOR, read_image, read_pdf
-from ingest.loaders.parsers import SANDBOXED, Parsed, parse, parse_late, run_limited
+from ingest.loaders.parsers import SANDBOXED, Parsed, parse, run_limited
 from ingest.loaders.word import MAX_DOCX_RATIO, MAX_DOCX_UNCOMPRESSED_BYTES
 from ingest.types import Article, Failure
 
@@ -161,7 +161,6 @@ def _parse(suffix: str, data: bytes, path: Path, limits: LoadLimits) -> Parsed |
             path,
             limits.max_chars,
             timeout_s=limits.timeout_s,
-            late=parse_late(limits.timeout_s),
         )
     except LoadError as e:
         return str(e)

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from ingest.loaders import scan
 from ingest.loaders.common import LoadError, LoadLimits, size, split_first_line, too_long
-from ingest.loaders.parsers import Parsed, parse_late, pdf_layer, run_limited
+from ingest.loaders.parsers import Parsed, pdf_layer, run_limited
 from ingest.loaders.pdf import pdf_article
 from ingest.loaders.scan import OcrSpec
 
@@ -174,7 +174,6 @@ def read_pdf(data: bytes, path: Path, limits: LoadLimits) -> Parsed:
         path,
         limits.max_chars,
         timeout_s=limits.timeout_s,
-        late=parse_late(limits.timeout_s),
     )
     if isinstance(layer, str):
         raise LoadError(layer)
@@ -266,7 +265,6 @@ class _Document:
             self.digest,
             self.data,
             timeout_s=self.limits.timeout_s,
-            late=parse_late(self.limits.timeout_s),
         )
         if isinstance(count, str):
             raise LoadError(count)

@@ -77,13 +77,16 @@ def _guarded(prefix: str, run: Callable[[], T]) -> T | str:
         return f"{prefix}: {short(e)}"
 
 
-def run_limited(function: Callable[..., T], *args: Any, timeout_s: float, late: str) -> T:
+def run_limited(
+    function: Callable[..., T], *args: Any, timeout_s: float, late: str | None = None
+) -> T:
     """``function(*args)`` in the sandbox's child process, killed after ``timeout_s`` seconds;
     with ``timeout_s`` 0, in this process without a limit. ``function`` is a module-level
     function that does not raise (it returns its problems).
 
     Raises:
-        LoadError: the call was late (the reason is ``late``) or the child died.
+        LoadError: the call was late (the reason is ``late``, by default ``parse_late``'s)
+            or the child died.
     """
     if timeout_s <= 0:
         return function(*args)
@@ -91,7 +94,7 @@ def run_limited(function: Callable[..., T], *args: Any, timeout_s: float, late: 
     try:
         result: T = shared(PRELOAD).call(target, *args, timeout=timeout_s)
     except SandboxTimeout:
-        raise LoadError(late) from None
+        raise LoadError(late or parse_late(timeout_s)) from None
     except SandboxCrash as e:
         raise LoadError(f"the parser crashed ({short(e, 80)}): the file may be malformed") from e
     except SandboxError as e:  # the function itself does not raise; unpickling or the like did
