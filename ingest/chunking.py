@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from ingest.layout import page_at
 from ingest.types import Article, Chunk
 
 # Abbreviations common in Indonesian news whose period does not end a sentence.
@@ -125,28 +126,62 @@ def chunk_spans(text: str, max_chars: int = 900, overlap_chars: int = 200) -> li
 
 
 def make_chunks(article: Article, max_chars: int = 900, overlap_chars: int = 200) -> list[Chunk]:
-    """The chunks of an article; ids derive from the article id, the position and the text."""
-    chunks = []
-    for index, (start, end) in enumerate(chunk_spans(article.text, max_chars, overlap_chars)):
-        piece = article.text[start:end]
-        digest = hashlib.sha1(piece.encode("utf-8")).hexdigest()[:10]
-        chunks.append(
-            Chunk(
-                chunk_id=f"{article.doc_id}#{index:04d}-{digest}",
-                doc_id=article.doc_id,
-                index=index,
-                text=piece,
-                start=start,
-                end=end,
+    """The chunks of an article; ids derive from the article id, the position and the text.
+
+    A chunk stays inside one section (``Article.sections``), and records the pages it starts
+    and ends on (``Article.pages``).
+    """
+    text = article.text
+    chunks: list[Chunk] = []
+    for lo, hi, section in _section_ranges(article.sections, text):
+        for start, end in chunk_spans(text[lo:hi], max_chars, overlap_chars):
+            start, end = start + lo, end + lo
+            piece = text[start:end]
+            digest = hashlib.sha1(piece.encode("utf-8")).hexdigest()[:10]
+            page, page_end = page_at(article.pages, start), page_at(article.pages, end - 1)
+            chunks.append(
+                Chunk(
+                    chunk_id=f"{article.doc_id}#{len(chunks):04d}-{digest}",
+                    doc_id=article.doc_id,
+                    index=len(chunks),
+                    text=piece,
+                    start=start,
+                    end=end,
+                    page=page,
+                    page_end=page_end,
+                    page_breaks=tuple((o, n) for o, n in article.pages if start < o < end),
+                    section=section,
+                )
             )
-        )
     return chunks
 
 
-def embedding_text(title: str, text: str) -> str:
-    """What is embedded for a chunk: the title (it often names the place and the topic), then
-    the passage. The stored passage stays bare, so its offsets point into the article."""
-    return f"{title}\n{text}" if title else text
+def _section_ranges(sections: tuple[tuple[int, str], ...], text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, path)`` of each stretch of the text under one section path. A heading
+    with nothing under it but the next heading ("BAB IV" over "4.1 ...") joins the next
+    stretch, whose path names it: it is no passage of its own."""
+    length = len(text)
+    bounds = [(0, "")] + [(o, p) for o, p in sections if 0 <= o < length]
+    ranges: list[tuple[int, int, str]] = []
+    carried: int | None = None
+    for (start, path), (end, _) in zip(bounds, [*bounds[1:], (length, "")], strict=True):
+        if end <= start:
+            continue
+        if carried is not None:
+            start, carried = carried, None
+        if path and end < length and "\n" not in text[start:end].strip():
+            carried = start
+            continue
+        ranges.append((start, end, path))
+    return ranges
+
+
+def embedding_text(title: str, text: str, section: str = "") -> str:
+    """What is embedded for a chunk: the title (it often names the place and the topic), the
+    section path of a long report, then the passage. The stored passage stays bare, so its
+    offsets point into the article."""
+    head = "\n".join(x for x in (title, section) if x)
+    return f"{head}\n{text}" if head else text
 
 
 def embedding_key(embedded: str) -> str:

@@ -10,14 +10,15 @@ from typing import Any
 
 from ingest.metadata import extract_metadata
 from ingest.regions import ancestors, find_regions, normalize_region
-from ingest.types import Article
+from ingest.types import Article, Chunk
 
 # Keys the product sets itself; a source field of the same name is kept as ``src_<name>``.
 RESERVED = frozenset(
     {
         "doc_id", "title", "source", "line", "content_hash", "ingested_at", "chunks",
         "chunk_index", "start", "end", "outlet_key", "date_int", "regions", "provinsi",
-        "kabkota", "kecamatan", "dates", "date_text", "reporter", "pipeline",
+        "kabkota", "kecamatan", "dates", "date_text", "reporter", "pipeline", "page",
+        "page_end", "page_breaks", "section", "page_map",
     }
 )  # fmt: skip
 
@@ -25,9 +26,14 @@ _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def content_hash(article: Article, pipeline: str) -> str:
-    """Changes when the article's title, text or given metadata change, or the chunking does."""
+    """Changes when the article's title, text, given metadata, pages or sections change, or
+    the chunking does. (An article without pages or sections hashes as it did before they
+    were read, so a store's news articles are not written again for them.)"""
+    layout: list[Any] = (
+        [article.pages, article.sections] if article.pages or article.sections else []
+    )
     payload = json.dumps(
-        [article.title, article.text, article.metadata, pipeline],
+        [article.title, article.text, article.metadata, pipeline, *layout],
         ensure_ascii=False,
         sort_keys=True,
         default=str,
@@ -94,4 +100,21 @@ def article_metadata(article: Article) -> dict[str, Any]:
     meta["regions"] = list(dict.fromkeys(regions))
     for level in ("provinsi", "kabkota", "kecamatan"):
         meta[level] = list(found.get(level) or [])
+    if article.pages:  # the article's record only (``ARTICLE_ONLY_FIELDS``), for page views
+        meta["page_map"] = json.dumps([list(p) for p in article.pages], separators=(",", ":"))
+    return meta
+
+
+def chunk_layout(chunk: Chunk) -> dict[str, Any]:
+    """A chunk's pages and section as stored with it (absent when it has none)."""
+    meta: dict[str, Any] = {}
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+        meta["page_end"] = chunk.page_end if chunk.page_end is not None else chunk.page
+    if chunk.page_breaks:
+        meta["page_breaks"] = json.dumps(
+            [list(b) for b in chunk.page_breaks], separators=(",", ":")
+        )
+    if chunk.section:
+        meta["section"] = chunk.section
     return meta

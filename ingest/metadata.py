@@ -73,7 +73,7 @@ _TRAILING_SOURCE = re.compile(r"\n[ \t]*Sumber[ \t]*:[^\n]*\Z")
 _DAYS = r"Senin|Selasa|Rabu|Kamis|Jum['’]?at|Sabtu|Minggu|Ahad"
 _WEEKDAY = {"senin": 0, "selasa": 1, "rabu": 2, "kamis": 3, "jumat": 4, "sabtu": 5}
 _WEEKDAY |= {"minggu": 6, "ahad": 6}
-_MONTHS: dict[str, int] = {}
+MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     (
         "januari january jan",
@@ -92,13 +92,13 @@ for _number, _names in enumerate(
     start=1,
 ):
     for _name in _names.split():
-        _MONTHS[_name] = _number
+        MONTHS[_name] = _number
 _ID_MONTHS = (
     "januari februari pebruari maret april mei juni juli agustus september oktober november "
     "nopember desember"
 ).split()
 # Indonesian month names in any case ("15 oktober 2003"); short and English forms capitalised.
-_OTHER_MONTHS = [m.capitalize() for m in _MONTHS if m not in _ID_MONTHS]
+_OTHER_MONTHS = [m.capitalize() for m in MONTHS if m not in _ID_MONTHS]
 _MONTH = f"(?i:{'|'.join(sorted(_ID_MONTHS, key=len, reverse=True))})|" + "|".join(
     sorted(_OTHER_MONTHS, key=len, reverse=True)
 )
@@ -191,7 +191,7 @@ def _outlet_name(candidate: str, *, strong: bool) -> str | None:
             taken.append(clean)
             if clean != word:
                 break
-        if taken and taken[0].lower() not in _MONTHS:
+        if taken and taken[0].lower() not in MONTHS:
             return " ".join(taken)
     return None
 
@@ -290,9 +290,9 @@ def _resolve(parts: dict[str, Any], year: int | None) -> dt.date | None:
         own = int(parts["y2"]) if parts["y2"] else year
         if own is None:
             return None
-        return _make_date(own, _MONTHS[parts["m2"].lower()], int(parts["d2"]))
+        return _make_date(own, MONTHS[parts["m2"].lower()], int(parts["d2"]))
     if parts["d3"]:
-        return _make_date(int(parts["y3"]), _MONTHS[parts["m3"].lower()], int(parts["d3"]))
+        return _make_date(int(parts["y3"]), MONTHS[parts["m3"].lower()], int(parts["d3"]))
     if parts["iy"]:
         return _make_date(int(parts["iy"]), int(parts["im"]), int(parts["id"]))
     if parts["nd"]:

@@ -14,10 +14,10 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import embedding_key, embedding_text, make_chunks
-from ingest.enrich import article_metadata, content_hash
+from ingest.enrich import article_metadata, chunk_layout, content_hash
 from ingest.loaders import LoadLimits, discover, doc_id_for, load
 from ingest.types import Article, Chunk, Failure, IngestReport
-from kb.store import KEY_FIELD, Store, StoredArticle, fault_point
+from kb.store import ARTICLE_ONLY_FIELDS, KEY_FIELD, Store, StoredArticle, fault_point
 
 log = logging.getLogger(__name__)
 
@@ -201,9 +201,10 @@ def _write_group(
         for chunk in chunks:
             ids.append(chunk.chunk_id)
             texts.append(chunk.text)
-            inputs.append(embedding_text(article.title, chunk.text))
-            chunk_meta = {k: v for k, v in meta.items() if k != "chunks"}
+            inputs.append(embedding_text(article.title, chunk.text, chunk.section))
+            chunk_meta = {k: v for k, v in meta.items() if k not in ARTICLE_ONLY_FIELDS}
             chunk_meta.update(chunk_index=chunk.index, start=chunk.start, end=chunk.end)
+            chunk_meta.update(chunk_layout(chunk))
             chunk_meta[KEY_FIELD] = embedding_key(inputs[-1])
             metas.append(chunk_meta)
     # A text embedded before (an unchanged passage of a changed article, a moved file, one

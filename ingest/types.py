@@ -13,6 +13,9 @@ class Article:
     ``text`` is the body (for plain text, everything after the title line); chunk offsets are
     offsets into it. ``metadata`` holds scalar fields given by the source (jsonl fields such as
     ``date``, ``url``, ``outlet``, ``region``; an HTML page's meta tags), never derived ones.
+    ``pages`` (PDFs): ``(offset, page number)`` where each page with text starts; ``sections``
+    (PDFs, Word): ``(offset, section path)`` where each section starts, the path joined by
+    " > " ("BAB IV Hasil > 4.2 Inovasi Pelayanan"). Both ascending, offsets into ``text``.
     """
 
     doc_id: str
@@ -21,6 +24,8 @@ class Article:
     source: str
     line: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    pages: tuple[tuple[int, int], ...] = ()
+    sections: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,10 @@ class Failure:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage of an article; ``start``/``end`` are character offsets in ``Article.text``."""
+    """A passage of an article; ``start``/``end`` are character offsets in ``Article.text``.
+    ``page``/``page_end``: the pages it starts and ends on (``None`` without pages);
+    ``page_breaks``: ``(offset, page number)`` of each page that starts inside it;
+    ``section``: the section path it belongs to ("" when none)."""
 
     chunk_id: str
     doc_id: str
@@ -42,6 +50,10 @@ class Chunk:
     text: str
     start: int
     end: int
+    page: int | None = None
+    page_end: int | None = None
+    page_breaks: tuple[tuple[int, int], ...] = ()
+    section: str = ""
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,10 @@ class Citation:
     date: str = ""
     outlet: str = ""
     chunk_id: str = ""
+    # The page the quote starts on, the page it ends on when another (PDFs), its section.
+    page: int | None = None
+    page_end: int | None = None
+    section: str = ""
 
 
 @dataclass(frozen=True)
@@ -531,17 +535,22 @@ def _citation(n: int, hit: Hit, quotes: Sequence[str]) -> Citation:
         # Two sentences of one passage that are not neighbours: quote the article from the
         # first to the last, so that the quote is what lies at start:end.
         quote = hit.text[first : last + len(quotes[-1])]
+    end = max(end, start)
+    page, page_end = hit.pages_of(start, end)
     return Citation(
         n=n,
         doc_id=hit.doc_id,
         title=hit.title,
         quote=quote,
         start=start,
-        end=max(end, start),
+        end=end,
         url=str(meta.get("url") or meta.get("src_url") or ""),
         date=str(meta.get("date") or meta.get("date_text") or ""),
         outlet=str(meta.get("outlet") or ""),
         chunk_id=hit.chunk_id,
+        page=page,
+        page_end=page_end,
+        section=hit.section,
     )
 
 

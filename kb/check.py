@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from kb.retrieval import HybridRetriever
-from kb.store import KEY_FIELD, Store, StoredArticle
+from kb.store import ARTICLE_ONLY_FIELDS, CHUNK_FIELDS, Store, StoredArticle
 
 # Problems whose article cannot be rebuilt from the store: its source must be ingested again.
 _NEEDS_SOURCE = frozenset({"count", "text"})
 # Chunk metadata beside its article's (``ingest.pipeline`` writes both).
-CHUNK_FIELDS = frozenset({"chunk_index", "start", "end", KEY_FIELD})
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,7 @@ def missing_sources(store: Store) -> list[tuple[str, str]]:
 
 def article_fields(meta: dict[str, Any]) -> dict[str, Any]:
     """The article's metadata as its chunks carry it (without the chunk's own fields)."""
-    return {k: v for k, v in meta.items() if k not in CHUNK_FIELDS and k != "chunks"}
+    return {k: v for k, v in meta.items() if k not in CHUNK_FIELDS | ARTICLE_ONLY_FIELDS}
 
 
 def _mend_metadata(store: Store, doc_ids: list[str]) -> None:

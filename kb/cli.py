@@ -17,7 +17,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.question import normalize_question
 from kb.redact import RedactingFormatter, redact
 from kb.settings import Settings
-from kb.types import Hit, to_jsonable
+from kb.types import Hit, page_label, to_jsonable
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("kb")
@@ -182,9 +182,10 @@ def _on_terminal() -> bool:
     return sys.stderr.isatty()
 
 
-def _format_hit(n: int, hit: Hit) -> str:
+def _format_hit(n: int, hit: Hit, language: str = "id") -> str:
     meta = hit.metadata
     facts = [str(meta[k]) for k in ("outlet", "date") if meta.get(k)]
+    facts += [x for x in (page_label(hit.page, hit.page_end, language), hit.section) if x]
     head = f"[{n}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({hit.doc_id})"
     if facts:
         head += "  " + " · ".join(facts)
@@ -220,7 +221,8 @@ def ask(
     if answer.citations:
         click.echo("\nSources:" if english else "\nSumber:")
         for c in answer.citations:
-            facts = " · ".join(x for x in (c.outlet, c.date) if x)
+            where = (page_label(c.page, c.page_end, answer.language), c.section)
+            facts = " · ".join(x for x in (c.outlet, c.date, *where) if x)
             click.echo(f"[{c.n}] {c.title} ({c.doc_id}){'  ' + facts if facts else ''}")
             click.echo(f"    “{c.quote}”")
     elif answer.hits:
@@ -230,7 +232,7 @@ def ask(
             else "\nBagian laporan yang paling dekat:"
         )
         for n, hit in enumerate(answer.hits[:3], 1):
-            click.echo(_format_hit(n, hit))
+            click.echo(_format_hit(n, hit, answer.language))
 
 
 @cli.command(name="list")

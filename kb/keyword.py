@@ -148,8 +148,8 @@ class KeywordIndex:
             for chunk_id, text, metadata in chunks:
                 known = self._tokens.get(chunk_id)
                 if known is None:
-                    title = str(metadata.get("title") or "")
-                    known = tuple(self.analyzer(f"{title}\n{text}"))
+                    head = (metadata.get("title"), metadata.get("section"))
+                    known = tuple(self.analyzer("\n".join([*(str(h) for h in head if h), text])))
                 tokens[chunk_id] = known
                 ids.append(chunk_id)
                 key = tuple(_frozen(metadata.get(k)) for k in self.FIELDS)

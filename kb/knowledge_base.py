@@ -302,7 +302,12 @@ class KnowledgeBase:
 
                 def embed(part: list[Any]) -> list[list[float]]:
                     texts = [
-                        embedding_text(str(c.metadata.get("title") or ""), c.text) for c in part
+                        embedding_text(
+                            str(c.metadata.get("title") or ""),
+                            c.text,
+                            str(c.metadata.get("section") or ""),
+                        )
+                        for c in part
                     ]
                     vectors = self.embedder.embed_documents(texts)
                     if bar is not None:

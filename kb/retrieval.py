@@ -245,8 +245,19 @@ def _top(ranked: Sequence[Candidate], k: int, per_article: int | None) -> list[H
                 keyword_score=c.keyword,
                 dense_rank=c.dense_rank,
                 keyword_rank=c.keyword_rank,
+                **_layout(meta),
             )
         )
         if len(hits) == k:
             break
     return hits
+
+
+def _layout(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """A hit's ``page``, ``page_end`` (when another page) and ``section`` from its chunk."""
+    out: dict[str, Any] = {"section": str(meta.get("section") or "")}
+    page, end = meta.get("page"), meta.get("page_end")
+    if isinstance(page, int):
+        out["page"] = page
+        out["page_end"] = end if isinstance(end, int) and end != page else None
+    return out

@@ -61,6 +61,12 @@ _PAGE = 1000
 _DOC_PAGE = 200
 # Chunk metadata: the fingerprint of the text its vector was made from (``embedding_key``).
 KEY_FIELD = "embedding_key"
+# Fields of an article's record that its chunks do not carry (its chunk count, its page map).
+ARTICLE_ONLY_FIELDS = frozenset({"chunks", "page_map"})
+# Fields a chunk carries of its own, beside its article's metadata.
+CHUNK_FIELDS = frozenset(
+    {"chunk_index", "start", "end", KEY_FIELD, "page", "page_end", "page_breaks", "section"}
+)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,9 @@ class Hit:
     ``start``/``end`` are character offsets of ``text`` in the article's text, so
     ``article.text[start:end] == text``. ``score`` is the fused score (higher is better);
     the per-leg scores and ranks (``None``: not among that leg's candidates) explain it.
+    ``page`` is the page the passage starts on and ``page_end`` the page it ends on when that
+    is another (``None`` for articles without pages, or stored before pages were read);
+    ``section`` is the section path of a long report ("BAB IV Hasil > 4.2 Inovasi").
     """
 
     doc_id: str
@@ -28,6 +32,46 @@ class Hit:
     keyword_score: float | None = None
     dense_rank: int | None = None
     keyword_rank: int | None = None
+    page: int | None = None
+    page_end: int | None = None
+    section: str = ""
+
+    def pages_of(self, start: int, end: int) -> tuple[int | None, int | None]:
+        """``(page, page_end)`` of the text at ``start:end`` inside this passage (article
+        offsets); ``page_end`` is ``None`` when it is the same page."""
+        return pages_of(self.page, self.metadata.get("page_breaks"), start, end)
+
+
+def pages_of(page: int | None, breaks: Any, start: int, end: int) -> tuple[int | None, int | None]:
+    """The pages of ``start:end`` in a passage that starts on ``page``, given the pages that
+    start inside it (``breaks``: a chunk's stored ``page_breaks``, JSON ``[[offset, page]]``)."""
+    if page is None:
+        return None, None
+    first = last = page
+    for offset, number in _breaks(breaks):
+        if offset <= start:
+            first = number
+        if offset < end:
+            last = number
+    return first, (last if last != first else None)
+
+
+def _breaks(value: Any) -> list[tuple[int, int]]:
+    if not value:
+        return []
+    try:
+        return [(int(o), int(n)) for o, n in json.loads(str(value))]
+    except (ValueError, TypeError):
+        return []
+
+
+def page_label(page: int | None, page_end: int | None, language: str = "id") -> str:
+    """ "hal. 12", "hal. 12-13" (``language`` "en": "p. 12", "pp. 12-13"); "" without a page."""
+    if page is None:
+        return ""
+    if page_end is not None and page_end != page:
+        return f"{'hal.' if language != 'en' else 'pp.'} {page}-{page_end}"
+    return f"{'hal.' if language != 'en' else 'p.'} {page}"
 
 
 @dataclass(frozen=True)
@@ -41,6 +85,11 @@ class ArticleInfo:
     ingested_at: str
     metadata: dict[str, Any] = field(default_factory=dict)
     text: str = ""
+
+    @property
+    def pages(self) -> tuple[tuple[int, int], ...]:
+        """``(offset, page number)`` where each page starts in ``text`` (PDFs; else ())."""
+        return tuple(_breaks(self.metadata.get("page_map")))
 
 
 def to_jsonable(value: Any) -> Any:

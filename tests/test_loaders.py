@@ -419,9 +419,10 @@ def test_pdf_info_title_is_used_when_meaningful(tmp_path: Path) -> None:
         "Laporan Inovasi",
         "Isi laporan.",
     )
+    # Two short lines at the same spacing, the first unfinished: one paragraph (ingest.layout).
     assert (load_article(other_title).title, load_article(other_title).text) == (
         "Inovasi Tangsel 2017",
-        "Laporan Inovasi\nIsi laporan.",
+        "Laporan Inovasi Isi laporan.",
     )
     assert (load_article(placeholder).title, load_article(placeholder).text) == (
         "Laporan Inovasi",

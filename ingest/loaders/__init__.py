@@ -27,6 +27,7 @@ from ingest.loaders.common import (
     PARSE_TIMEOUT_S,
     LoadError,
     LoadLimits,
+    Parsed,
     no_surrogates,
     short,
     size,
@@ -40,7 +41,7 @@ from ingest.loaders.files import (
 )
 from ingest.loaders.jsonl import load_jsonl
 from ingest.loaders.ocr import SCAN_FILE_FACTOR, read_image, read_pdf
-from ingest.loaders.parsers import SANDBOXED, Parsed, parse, run_limited
+from ingest.loaders.parsers import SANDBOXED, parse, run_limited
 from ingest.loaders.word import MAX_DOCX_RATIO, MAX_DOCX_UNCOMPRESSED_BYTES
 from ingest.types import Article, Failure
 
@@ -122,14 +123,17 @@ def load_file(
     if isinstance(parsed, str):
         yield Failure(source, None, parsed)
         return
-    title, text, metadata = parsed
-    metadata = {k: no_surrogates(v) if isinstance(v, str) else v for k, v in metadata.items()}
+    metadata = {
+        k: no_surrogates(v) if isinstance(v, str) else v for k, v in parsed.metadata.items()
+    }
     yield Article(
         doc_id=doc_id_for(resolved),
-        title=no_surrogates(title),
-        text=no_surrogates(text),
+        title=no_surrogates(parsed.title),
+        text=no_surrogates(parsed.text),
         source=source,
         metadata=metadata,
+        pages=parsed.pages,
+        sections=tuple((offset, no_surrogates(path)) for offset, path in parsed.sections),
     )
 
 

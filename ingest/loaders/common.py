@@ -5,8 +5,9 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_TEXT_CHARS = 2_000_000
@@ -41,6 +42,20 @@ class LoadLimits:
     ocr: str = "auto"
     ocr_cache: Path | None = None
     on_page: Callable[[str, int, int], None] | None = None
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a parser read of a file: the article's title, its text, metadata the file gives,
+    and for paged and sectioned documents (PDF, Word) where pages and sections start:
+    ``pages`` ``(offset, page number)``, ``sections`` ``(offset, section path)``, offsets in
+    ``text``."""
+
+    title: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    pages: tuple[tuple[int, int], ...] = ()
+    sections: tuple[tuple[int, str], ...] = ()
 
 
 class LoadError(Exception):

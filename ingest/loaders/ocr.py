@@ -37,9 +37,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ingest.layout import text_lines
 from ingest.loaders import scan
-from ingest.loaders.common import LoadError, LoadLimits, size, split_first_line, too_long
-from ingest.loaders.parsers import Parsed, pdf_layer, run_limited
+from ingest.loaders.common import LoadError, LoadLimits, Parsed, size, split_first_line, too_long
+from ingest.loaders.parsers import pdf_layer, run_limited
 from ingest.loaders.pdf import pdf_article
 from ingest.loaders.scan import OcrSpec
 
@@ -180,6 +181,7 @@ def read_pdf(data: bytes, path: Path, limits: LoadLimits) -> Parsed:
     _check_size(len(data), len(layer.pages), limits.max_bytes)
     pages = list(layer.pages)
     todo = [i for i, text in enumerate(pages) if layer.images[i] and not usable_text(text)]
+    recognised: list[int] = []
     if todo:
         spec = ocr_spec(limits.ocr)
         if isinstance(spec, str):
@@ -191,12 +193,16 @@ def read_pdf(data: bytes, path: Path, limits: LoadLimits) -> Parsed:
             with contextlib.closing(document):
                 for i, text in zip(todo, document.read(todo, spec, str(path)), strict=True):
                     pages[i] = text
+                    recognised.append(i)
             if not any(pages):
                 raise LoadError(f"no text found (OCR read none on {len(todo)} scanned page(s))")
-    title, text, metadata = pdf_article(layer, pages, path.stem)
-    if len(text) > limits.max_chars:
-        raise LoadError(too_long(len(text), limits.max_chars))
-    return title, text, metadata
+    lines = list(layer.lines)
+    for i in recognised:
+        lines[i] = text_lines(pages[i])
+    parsed = pdf_article(layer, lines, path.stem)
+    if len(parsed.text) > limits.max_chars:
+        raise LoadError(too_long(len(parsed.text), limits.max_chars))
+    return parsed
 
 
 def read_image(suffix: str, data: bytes, path: Path, limits: LoadLimits) -> Parsed:
@@ -215,7 +221,7 @@ def read_image(suffix: str, data: bytes, path: Path, limits: LoadLimits) -> Pars
     if len(text) > limits.max_chars:
         raise LoadError(too_long(len(text), limits.max_chars))
     title, body = split_first_line(text, path.stem)
-    return title, body, {}
+    return Parsed(title, body)
 
 
 def recognise_page(document: _Document, index: int, spec: OcrSpec) -> str:

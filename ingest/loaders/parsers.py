@@ -12,14 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ingest.loaders.common import LoadError, short, too_long
+from ingest.loaders.common import LoadError, Parsed, short, too_long
 from ingest.loaders.pdf import PdfLayer, read_layer
 from ingest.loaders.sandbox import SandboxCrash, SandboxError, SandboxTimeout, shared
 from ingest.loaders.text import load_text
 from ingest.loaders.webpage import load_html
 from ingest.loaders.word import load_docx
 
-Parsed = tuple[str, str, dict[str, Any]]
 T = TypeVar("T")
 
 _PARSERS: dict[str, Callable[[bytes, Path, int], Parsed]] = {
@@ -48,13 +47,13 @@ PRELOAD = ("ingest.loaders.parsers:preload",)
 
 
 def parse(suffix: str, data: bytes, path: Path, max_chars: int) -> Parsed | str:
-    """``(title, text, metadata)`` of a file's bytes, or the reason it cannot be read."""
+    """What a file's bytes hold (``Parsed``), or the reason they cannot be read."""
 
     def run() -> Parsed:
-        title, text, metadata = _PARSERS[suffix](data, path, max_chars)
-        if len(text) > max_chars:
-            raise LoadError(too_long(len(text), max_chars))
-        return title, text, metadata
+        parsed = _PARSERS[suffix](data, path, max_chars)
+        if len(parsed.text) > max_chars:
+            raise LoadError(too_long(len(parsed.text), max_chars))
+        return parsed
 
     return _guarded(_PARSE_ERROR[suffix], run)
 

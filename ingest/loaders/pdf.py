@@ -1,17 +1,32 @@
-"""PDF files: the text layer of every page (pypdf), which pages show an image, and a meaningful
-document title. Pages without a usable text layer are recognised by ``ocr``."""
+"""PDF files: the text layer of every page (pypdf) as lines with their position and type size,
+which pages show an image, the outline, and a meaningful document title. Pages without a usable
+text layer are recognised by ``ocr``. ``pdf_article`` joins the lines into paragraphs and the
+pages into one text with its pages and sections (``ingest.layout``)."""
 
 from __future__ import annotations
 
 import io
+import itertools
 import logging
+import math
 import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.loaders.common import LoadError, same_text, short, split_first_line, too_long
+from ingest.layout import (
+    Assembled,
+    Heading,
+    Line,
+    assemble,
+    blocks,
+    body_size,
+    hyphenated_words,
+    sections,
+    strip_running,
+)
+from ingest.loaders.common import LoadError, Parsed, same_text, short, too_long
 
 # Document-info titles that name the software or the file rather than the report.
 _PLACEHOLDER_TITLE = re.compile(
@@ -23,12 +38,16 @@ NO_TEXT_LAYER = "no text layer (scanned PDF?)"
 
 @dataclass(frozen=True)
 class PdfLayer:
-    """What pypdf reads of a PDF: each page's text layer, whether each page shows an image (a
-    scan is a picture of the page), and the document-info title ("" when it says nothing)."""
+    """What pypdf reads of a PDF: each page's text layer (as text, and as lines with their
+    positions), whether each page shows an image (a scan is a picture of the page), the
+    document-info title ("" when it says nothing) and the outline ``(level, page index,
+    title)``."""
 
     pages: tuple[str, ...]
     images: tuple[bool, ...]
     info_title: str
+    lines: tuple[tuple[Line, ...], ...] = ()
+    outline: tuple[tuple[int, int, str], ...] = ()
 
 
 def read_layer(data: bytes, path: Path, max_chars: int) -> PdfLayer:
@@ -59,17 +78,107 @@ def _read_layer(data: bytes, path: Path, max_chars: int) -> PdfLayer:
         if opened == PasswordType.NOT_DECRYPTED:
             raise LoadError("encrypted PDF (needs a password)")
     pages: list[str] = []
+    lines: list[tuple[Line, ...]] = []
     images: list[bool] = []
     total = 0
     for page in reader.pages:
-        text = (page.extract_text() or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+        found = page_lines(page)
+        text = "\n".join(line.text for line in found).strip()
         pages.append(text)
+        lines.append(found)
         images.append(_shows_image(page))
         if text:
             total += len(text) + 2
             if total > max_chars:
                 raise LoadError(too_long(total, max_chars))
-    return PdfLayer(tuple(pages), tuple(images), _pdf_info_title(reader, path.stem))
+    return PdfLayer(
+        tuple(pages),
+        tuple(images),
+        _pdf_info_title(reader, path.stem),
+        tuple(lines),
+        _outline(reader),
+    )
+
+
+def page_lines(page: Any) -> tuple[Line, ...]:
+    """A page's text layer as lines, each with where its first piece of text stands and the
+    type size of its longest piece (pypdf's text, read through its ``visitor_text``)."""
+    lines: list[Line] = []
+    parts: list[str] = []
+    state: dict[str, Any] = {"at": None, "size": 0.0, "longest": 0}
+
+    def end_line() -> None:
+        text = "".join(parts).replace("\r", "").strip()
+        at = state["at"]
+        if text:
+            x, y = (at[0], at[1]) if at else (None, None)
+            lines.append(Line(text, y=y, x=x, size=state["size"] or None))
+        parts.clear()
+        state.update(at=None, size=0.0, longest=0)
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, font_size: Any) -> None:
+        del font
+        if not text:
+            return
+        pieces = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        for n, piece in enumerate(pieces):
+            if n:
+                end_line()
+            if not piece.strip():
+                continue
+            if state["at"] is None and n == 0:
+                state["at"] = _position(cm, tm)
+            if len(piece) > state["longest"]:
+                state.update(longest=len(piece), size=_size(cm, tm, font_size))
+            parts.append(piece)
+
+    page.extract_text(visitor_text=visit)
+    end_line()
+    return tuple(lines)
+
+
+def _position(cm: Any, tm: Any) -> tuple[float, float] | None:
+    """Where text drawn with these matrices starts, on the page (``None`` if unreadable)."""
+    try:
+        x, y = float(tm[4]), float(tm[5])
+        a, b, c, d, e, f = (float(v) for v in cm)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return a * x + c * y + e, b * x + d * y + f
+
+
+def _size(cm: Any, tm: Any, font_size: Any) -> float:
+    """The type size on the page: the font size scaled by the text and page matrices."""
+    try:
+        scale = math.hypot(float(tm[2]), float(tm[3])) * math.hypot(float(cm[2]), float(cm[3]))
+        return round(float(font_size) * (scale or 1.0), 1)
+    except (TypeError, ValueError, IndexError):
+        return 0.0
+
+
+def _outline(reader: Any) -> tuple[tuple[int, int, str], ...]:
+    """The PDF's outline (bookmarks) as ``(level, page index, title)``; () when it has none
+    or it cannot be read."""
+    found: list[tuple[int, int, str]] = []
+
+    def walk(items: Any, level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+                title = " ".join(str(item.title or "").split())
+            except Exception:  # a broken entry costs only itself
+                continue
+            if title and page is not None and page >= 0:
+                found.append((level, page, title))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception:  # a broken outline: sections come from the headings instead
+        return ()
+    return tuple(found)
 
 
 def _shows_image(page: Any) -> bool:
@@ -79,19 +188,59 @@ def _shows_image(page: Any) -> bool:
         return False
 
 
-def pdf_article(layer: PdfLayer, pages: list[str], stem: str) -> tuple[str, str, dict[str, Any]]:
-    """Title and text from the final text of each page (its text layer or its OCR)."""
-    kept = [p for p in pages if p]
-    if not kept:
+def pdf_article(layer: PdfLayer, pages: list[tuple[Line, ...]], stem: str) -> Parsed:
+    """Title, text, pages and sections from the final lines of each page (its text layer or
+    its OCR). The title is the document-info title, else the first line of text (as a title
+    page or a first heading gives it); running headers and footers are never the title."""
+    kept = strip_running(pages)
+    real = [(i, line) for i, page in enumerate(kept) for line in page if line.text.strip()]
+    if not real:
         raise LoadError(NO_TEXT_LAYER)
-    text = "\n\n".join(kept)
-    if not layer.info_title:
-        title, body = split_first_line(text, stem)
-        return title, body, {}
-    first, rest = split_first_line(text, stem)
-    if rest and same_text(first, layer.info_title):
-        return layer.info_title, rest, {}
-    return layer.info_title, text, {}
+    first_page, first = real[0]
+    title = layer.info_title
+    if len(real) > 1 and (not title or same_text(first.text, title)):
+        title = title or " ".join(first.text.split())
+        kept[first_page] = [line for line in kept[first_page] if line is not first]
+    title = title or stem
+    hyphenated = hyphenated_words(line.text for page in kept for line in page)
+    size = body_size(kept)
+    found_blocks = [blocks(page, size, hyphenated) for page in kept]
+    first_block = next(p for p in found_blocks if p)
+    if len(real) > 1 and same_text(first_block[0].text, title):  # a title set over two lines
+        first_block.pop(0)
+    assembled = assemble(found_blocks, hyphenated=hyphenated)
+    outline = [e for e in layer.outline if e[1] < len(pages)]
+    found = _outline_sections(outline, assembled) if len(outline) >= 2 else None
+    if found is None:
+        found = sections(assembled.headings)
+    return Parsed(title, assembled.text, {}, pages=assembled.pages, sections=found)
+
+
+def _outline_sections(
+    outline: list[tuple[int, int, str]], assembled: Assembled
+) -> tuple[tuple[int, str], ...]:
+    """Sections from the outline: each entry starts at its title on its page (the page's
+    start when the title is not found there)."""
+    starts = {number - 1: offset for offset, number in assembled.pages}
+    ends = {}
+    ordered = sorted(starts.items())
+    for (page, _), (_, nxt) in itertools.pairwise(ordered):
+        ends[page] = nxt
+    lowered = assembled.text.casefold()
+    headings: list[Heading] = []
+    floor = 0
+    for level, page, title in outline:
+        start = starts.get(page)
+        if start is None:  # an empty page: the next page that has text
+            later = [o for p, o in ordered if p > page]
+            start = later[0] if later else len(assembled.text)
+        end = ends.get(page, len(assembled.text))
+        pattern = r"\s+".join(re.escape(w) for w in title.casefold().split())
+        m = re.compile(pattern).search(lowered, max(start, floor), max(end, start))
+        offset = m.start() if m else max(start, floor)
+        floor = offset
+        headings.append(Heading(offset, level, title))
+    return sections(headings)
 
 
 def _pdf_info_title(reader: Any, stem: str) -> str:

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ingest.loaders.common import SNIFF_BYTES, UTF16_BOMS, LoadError, split_first_line
+from ingest.loaders.common import SNIFF_BYTES, UTF16_BOMS, LoadError, Parsed, split_first_line
 
 _SUMBER = re.compile(r"sumber\s*:\s*(.*)", re.IGNORECASE)
 # A longer "Sumber: ..." line is a sentence of the report, not the name of a source.
@@ -38,7 +38,7 @@ def decode_text(data: bytes) -> str:
     raise LoadError("cannot decode text (tried UTF-8, UTF-16 BOM, cp1252)")
 
 
-def load_text(data: bytes, path: Path, max_chars: int) -> tuple[str, str, dict[str, Any]]:
+def load_text(data: bytes, path: Path, max_chars: int) -> Parsed:
     text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
     lines = text.rstrip().split("\n")
     if not text.strip():
@@ -55,4 +55,4 @@ def load_text(data: bytes, path: Path, max_chars: int) -> tuple[str, str, dict[s
     if path.suffix.lower() in (".md", ".markdown") and title == first:
         # ATX heading: "# Title" or "# Title #"; a closing run needs a space before it.
         title = re.sub(r"\s+#+$", "", re.sub(r"^#+\s*", "", title)).strip() or path.stem
-    return title, body, metadata
+    return Parsed(title, body, metadata)

@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.loaders.common import SNIFF_BYTES, UTF16_BOMS, LoadError, same_text
+from ingest.loaders.common import SNIFF_BYTES, UTF16_BOMS, LoadError, Parsed, same_text
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
@@ -40,7 +40,7 @@ _META_FIELDS = {
 }
 
 
-def load_html(data: bytes, path: Path, max_chars: int) -> tuple[str, str, dict[str, Any]]:
+def load_html(data: bytes, path: Path, max_chars: int) -> Parsed:
     from bs4 import BeautifulSoup
 
     if b"\x00" in data[:SNIFF_BYTES] and not data.startswith(UTF16_BOMS):
@@ -81,7 +81,7 @@ def load_html(data: bytes, path: Path, max_chars: int) -> tuple[str, str, dict[s
         raise LoadError("no text found")
     if title and len(paragraphs) > 1 and same_text(paragraphs[0], title):
         paragraphs = paragraphs[1:]
-    return title or path.stem, "\n\n".join(paragraphs), metadata
+    return Parsed(title or path.stem, "\n\n".join(paragraphs), metadata)
 
 
 def _markup(data: bytes) -> bytes | str:

@@ -135,7 +135,7 @@ def build_app(kb: KnowledgeBase, ui_language: str | None = None) -> gr.Blocks:
                         )
                 indicator = gr.Markdown(elem_id="filter-indicator")
                 sources = gr.HTML(
-                    sources_html(None, h.article_text, start),
+                    sources_html(None, h.article, start),
                     elem_id="sources",
                     css_template=SOURCES_CSS,
                     js_on_load=_ONCE_JS,
@@ -290,7 +290,7 @@ def build_app(kb: KnowledgeBase, ui_language: str | None = None) -> gr.Blocks:
                 for _, props in relabelled
             ]
             shown = describe_filters(region, outlet, date_from, date_to, code)
-            panel = sources_html(answer, h.article_text, code)
+            panel = sources_html(answer, h.article, code)
             markdown = format_answer(answer, code) if answer is not None else ""
             return (code, *updates, shown, h.library_rows(search, code), panel, markdown)
 

@@ -18,6 +18,7 @@ from kb.errors import KbError, NotFoundError
 from kb.feedback import Feedback, FeedbackStore
 from kb.filters import from_fields
 from kb.knowledge_base import KnowledgeBase
+from kb.types import ArticleInfo
 from kb.ui.labels import t
 from kb.ui.render import (
     answer_record,
@@ -73,11 +74,11 @@ class Handlers:
 
     # -- chat ------------------------------------------------------------------------------
 
-    def article_text(self, doc_id: str) -> str:
+    def article(self, doc_id: str) -> ArticleInfo | None:
         try:
-            return self.kb.article(doc_id).text
+            return self.kb.article(doc_id)
         except NotFoundError:  # deleted since the answer was given
-            return ""
+            return None
 
     def ask(
         self,
@@ -99,7 +100,7 @@ class Handlers:
         records = [dict(r) for r in answers or []]
         question = " ".join(str(question or "").split())
         if not question:
-            yield shown, {}, sources_html(None, self.article_text, lang), "", "", records, None
+            yield shown, {}, sources_html(None, self.article, lang), "", "", records, None
             return
         filters = from_fields(region, outlet, date_from, date_to)
         earlier = plain_history(shown)
@@ -119,7 +120,7 @@ class Handlers:
                 yield writing, {}, waiting, "", "", records, None
         except Exception as e:  # the conversation goes on after any error
             shown.append({"role": "assistant", "content": failure(e, lang)})
-            yield shown, {}, sources_html(None, self.article_text, lang), "", "", records, None
+            yield shown, {}, sources_html(None, self.article, lang), "", "", records, None
             return
         assert final is not None, "the answer chain ended without an answer"
         shown.append({"role": "assistant", "content": chat_message(final)})
@@ -136,7 +137,7 @@ class Handlers:
         yield (
             shown,
             record,
-            sources_html(final, self.article_text, lang),
+            sources_html(final, self.article, lang),
             format_answer(final, lang),
             "",
             records,

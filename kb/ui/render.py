@@ -14,7 +14,7 @@ from typing import Any
 
 from kb.answer import Answer, Citation
 from kb.filters import from_fields
-from kb.types import Hit
+from kb.types import ArticleInfo, Hit, page_label
 from kb.ui.labels import t
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -97,7 +97,8 @@ def format_answer(answer: Answer, lang: str = "id") -> str:
     if answer.citations:
         lines.append(f"**{t(lang, 'sources')}:**")
         for c in answer.citations:
-            facts = " · ".join(md_escape(x) for x in (c.outlet, c.date) if x)
+            where = (page_label(c.page, c.page_end, lang), c.section)
+            facts = " · ".join(md_escape(x) for x in (c.outlet, c.date, *where) if x)
             head = f"[{c.n}] **{md_escape(c.title or c.doc_id)}**"
             head += f" — {facts}" if facts else ""
             head += (
@@ -107,9 +108,12 @@ def format_answer(answer: Answer, lang: str = "id") -> str:
     elif answer.hits:
         lines.append(f"**{t(lang, 'sources_closest')}:**")
         for n, hit in enumerate(answer.hits[:3], 1):
+            place = (page_label(hit.page, hit.page_end, lang), hit.section)
+            shown = " · ".join(md_escape(x) for x in place if x)
             lines.append(
-                f"{n}. **{md_escape(hit.title or hit.doc_id)}**  \n"
-                f"> {md_escape(' '.join(hit.text.split()))}"
+                f"{n}. **{md_escape(hit.title or hit.doc_id)}**"
+                + (f" — {shown}" if shown else "")
+                + f"  \n> {md_escape(' '.join(hit.text.split()))}"
             )
     return "\n\n".join(lines)
 
@@ -141,15 +145,66 @@ def _highlighted(text: str, start: int, end: int) -> str:
     )
 
 
-def _meta_line(meta: Mapping[str, Any], outlet: str = "", date: str = "") -> str:
+def _meta_line(
+    meta: Mapping[str, Any], outlet: str = "", date: str = "", where: Sequence[str] = ()
+) -> str:
     regions = meta.get("regions") or []
     regions = regions if isinstance(regions, list) else [str(regions)]
     facts = [
         outlet or str(meta.get("outlet") or ""),
         date or str(meta.get("date") or meta.get("date_text") or ""),
         ", ".join(str(r) for r in regions),
+        *where,
     ]
     return " · ".join(html.escape(f) for f in facts if f)
+
+
+# A paged article longer than this shows the pages around the quote, not all of them.
+FULL_VIEW_CHARS = 60_000
+# How many pages either side of the quoted ones it shows then.
+PAGES_AROUND = 2
+
+
+def _full_article(
+    article: ArticleInfo | None, span: tuple[int, int] | None, page: int | None, lang: str
+) -> str:
+    """The article's text, the cited span marked; a paged one (PDF) with a "hal. N" mark at
+    each page, the cited page's marked ``cited`` (the view scrolls there when opened)."""
+    if article is None or not article.text:
+        return ""
+    text = article.text
+    if not article.pages:
+        return _highlighted(text, *span) if span else html.escape(text)
+    pages = list(article.pages)
+    bounds = [(o, n, e) for (o, n), (e, _) in zip(pages, [*pages[1:], (len(text), 0)], strict=True)]
+    head = ""
+    if len(text) > FULL_VIEW_CHARS and page is not None:
+        last_cited = page
+        if span:
+            last_cited = max((n for o, n, _ in bounds if o < span[1]), default=page)
+        shown = [b for b in bounds if page - PAGES_AROUND <= b[1] <= last_cited + PAGES_AROUND]
+        if shown and len(shown) < len(bounds):
+            note = t(
+                lang,
+                "pages_shown",
+                first=str(shown[0][1]),
+                last=str(shown[-1][1]),
+                total=str(bounds[-1][1]),
+            )
+            head = f'<div class="pages-shown">{note}</div>'
+            bounds = shown
+    parts = [head]
+    for offset, number, end in bounds:
+        piece = text[offset:end]
+        marked = (
+            _highlighted(piece, span[0] - offset, span[1] - offset) if span else html.escape(piece)
+        )
+        cited = " cited" if number == page else ""
+        parts.append(
+            f'<div class="page-mark{cited}">{html.escape(page_label(number, None, lang))}</div>'
+            + marked
+        )
+    return "".join(parts)
 
 
 def _source(
@@ -158,20 +213,21 @@ def _source(
     title: str,
     meta_line: str,
     span: tuple[int, int] | None,
-    article: str,
+    article: ArticleInfo | None,
     lang: str,
+    page: int | None = None,
 ) -> str:
-    """One source card: number, title, facts, the passage (cited part marked), the article."""
+    """One source card: number, title, facts, the passage (cited part marked), the article
+    (opened at the cited page)."""
     if span is None:
         passage = html.escape(hit.text)
-        full = html.escape(article)
     else:
         passage = _highlighted(hit.text, span[0] - hit.start, span[1] - hit.start)
-        full = _highlighted(article, *span)
+    full = _full_article(article, span, page if page is not None else hit.page, lang)
     details = (
         f"<details><summary>{t(lang, 'full_article')}</summary>"
         f'<div class="source-article">{full}</div></details>'
-        if article
+        if full
         else ""
     )
     return (
@@ -196,14 +252,15 @@ def _hit_of(citation: Citation, hits: Sequence[Hit]) -> Hit:
 
 
 def sources_html(
-    answer: Answer | None, article_text: Callable[[str], str], lang: str = "id"
+    answer: Answer | None, article: Callable[[str], ArticleInfo | None], lang: str = "id"
 ) -> str:
     """The sources panel: a card per citation, or, for an abstention, a notice and the
     closest passages.
 
     Args:
         answer: the answer shown (``None``: nothing asked yet).
-        article_text: ``doc_id`` -> the article's full text ("" when it cannot be had).
+        article: ``doc_id`` -> the article with its full text (``None`` when it cannot be
+            had).
         lang: the UI language.
 
     Returns:
@@ -220,24 +277,34 @@ def sources_html(
         if answer.hits:
             head += f"<h4>{t(lang, 'sources_closest')}</h4>"
         for n, hit in enumerate(answer.hits[:3], 1):
+            where = (page_label(hit.page, hit.page_end, lang), hit.section)
             cards.append(
                 _source(
                     n,
                     hit,
                     hit.title or hit.doc_id,
-                    _meta_line(hit.metadata),
+                    _meta_line(hit.metadata, where=where),
                     None,
-                    article_text(hit.doc_id),
+                    article(hit.doc_id),
                     lang,
                 )
             )
         return f'<div class="sources-panel abstained">{head}{"".join(cards)}</div>'
     for c in answer.citations:
         hit = _hit_of(c, answer.hits)
-        meta = _meta_line(hit.metadata, c.outlet, c.date)
+        meta = _meta_line(
+            hit.metadata, c.outlet, c.date, (page_label(c.page, c.page_end, lang), c.section)
+        )
         cards.append(
             _source(
-                c.n, hit, c.title or c.doc_id, meta, (c.start, c.end), article_text(c.doc_id), lang
+                c.n,
+                hit,
+                c.title or c.doc_id,
+                meta,
+                (c.start, c.end),
+                article(c.doc_id),
+                lang,
+                c.page,
             )
         )
     return f'<div class="sources-panel"><h4>{t(lang, "sources")}</h4>{"".join(cards)}</div>'
@@ -259,6 +326,9 @@ def answer_record(answer: Answer) -> dict[str, Any]:
                 "outlet": c.outlet,
                 "date": c.date,
                 "url": c.url,
+                "page": c.page,
+                "page_end": c.page_end,
+                "section": c.section,
             }
             for c in answer.citations
         ],
@@ -280,6 +350,9 @@ SOURCES_CSS = """
 .source details summary { cursor: pointer; font-size: 0.9em; }
 .source-article { white-space: pre-wrap; max-height: 24em; overflow-y: auto;
   font-size: 0.9em; margin-top: 0.4em; }
+.page-mark { font-size: 0.8em; opacity: 0.7; border-top: 1px dashed
+  var(--border-color-primary); margin: 0.6em 0 0.2em; }
+.pages-shown { font-size: 0.8em; font-style: italic; opacity: 0.8; }
 .notice { background: #fff7ed; color: #7c2d12; border: 1px solid #fdba74;
   border-radius: 8px; padding: 0.6em 0.8em; margin-bottom: 0.6em; }
 .sources-empty { opacity: 0.7; font-style: italic; }
@@ -298,5 +371,13 @@ document.addEventListener('click', (event) => {
   target.scrollIntoView({behavior: 'smooth', block: 'start'});
   target.classList.add('flash');
   setTimeout(() => target.classList.remove('flash'), 1200);
+}, true);
+// A source's full article opens at the quote (or, for a closest passage, its page).
+document.addEventListener('toggle', (event) => {
+  const details = event.target;
+  if (!details.open || !details.closest || !details.closest('.source')) return;
+  const view = details.querySelector('.source-article');
+  const spot = view && (view.querySelector('mark') || view.querySelector('.page-mark.cited'));
+  if (spot) view.scrollTop = spot.offsetTop - view.offsetTop - 16;
 }, true);
 """
