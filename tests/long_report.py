@@ -103,11 +103,11 @@ class Question:
     middle: bool
 
 
-def innovations() -> list[Innovation]:
+def innovations(per_chapter: int = 6) -> list[Innovation]:
     rng = random.Random(19)
     out: list[Innovation] = []
     for c, (roman, _) in enumerate(CHAPTERS):
-        for s in range(6):
+        for s in range(per_chapter):
             i = 6 * c + s
             out.append(
                 Innovation(
@@ -184,10 +184,11 @@ def _subsection_paragraphs(inn: Innovation, rng: random.Random) -> list[str]:
     return paragraphs
 
 
-def build(*, outline: bool = True, scanned: bool = True) -> bytes:
+def build(*, outline: bool = True, scanned: bool = True, per_chapter: int = 6) -> bytes:
     """The report as PDF bytes. ``outline``: with bookmarks for every heading (as a word
     processor exports them); ``scanned``: with the two appendix pages as scans (needs Pillow;
-    their text is read by OCR)."""
+    their text is read by OCR); ``per_chapter``: subsections a chapter (6: 62 pages; 1: a
+    short report of 14)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
@@ -220,7 +221,7 @@ def build(*, outline: bool = True, scanned: bool = True) -> bytes:
         canvas.drawString(72, 30, f"{FOOTER} - Halaman {page}")  # type: ignore[attr-defined]
 
     rng = random.Random(7)
-    items = innovations()
+    items = innovations(per_chapter)
     story: list[object] = [
         Spacer(1, 200),
         Paragraph(TITLE, chapter),

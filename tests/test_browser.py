@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import long_report
 import pytest
 from browser_fixtures import (
     ARTIFACTS,
@@ -221,6 +222,40 @@ def test_language_toggle_switches_the_labels(app_page: Page) -> None:
     expect(button).not_to_have_text(indonesian)
     assert re.search(r"\b(Ask|Send|Submit)\b", button.inner_text(), re.IGNORECASE)
     expect(page.locator("#tab-library-button")).to_contain_text(re.compile("Library|Document"))
+
+
+def test_a_pdf_citation_shows_its_page_and_opens_the_article_there(
+    app_page: Page, tmp_path: Path
+) -> None:
+    """A report uploaded as PDF: the source card names the page and section, and its
+    full-article view opens scrolled to the quote, several pages into the report."""
+    from playwright.sync_api import expect
+
+    report = tmp_path / "laporan kinerja.pdf"
+    report.write_bytes(long_report.build(outline=False, scanned=False, per_chapter=1))
+    app_page.tab("tab-library")
+    app_page.page.locator("#upload-files input[type=file]").set_input_files(str(report))
+    app_page.page.locator("#upload-button").click()
+    expect(app_page.page.locator("#upload-report")).to_contain_text(
+        re.compile(r"1\D{0,8}(ditambahkan|added)"), timeout=TIMEOUT_MS
+    )
+    app_page.tab("tab-chat")
+    answer = app_page.ask("Siapa Camat Coblong?")
+    assert long_report.COBLONG_CAMAT in answer
+    source = app_page.page.locator("#sources .source", has_text="Laporan Kinerja").first
+    expect(source.locator(".source-meta")).to_contain_text(re.compile(r"hal\. \d+"))
+    expect(source.locator(".source-meta")).to_contain_text("Mal Pelayanan Publik")
+    source.locator("details summary").click()
+    view = source.locator(".source-article")
+    mark = view.locator("mark").first
+    expect(mark).to_contain_text(long_report.COBLONG_CAMAT)
+    # Opened at the quote: scrolled down, the marked sentence inside the visible view.
+    assert view.evaluate("v => v.scrollTop") > 0
+    inside = view.evaluate(
+        "v => { const m = v.querySelector('mark').getBoundingClientRect();"
+        " const b = v.getBoundingClientRect(); return m.top >= b.top && m.bottom <= b.bottom; }"
+    )
+    assert inside
 
 
 def test_page_requests_stay_on_localhost(app_page: Page, browser: Browser) -> None:
