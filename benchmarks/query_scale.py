@@ -183,10 +183,10 @@ def measure(store: Path, model: str | None, questions: list[str]) -> dict[str, A
     analyze("pemanasan pelayanan kecamatan")
     rss_before, _ = rss_mb()
     started = time.perf_counter()
-    kb.retriever.sync()
+    kb.ranker.sync()
     build_s = time.perf_counter() - started
     rss_after, _ = rss_mb()
-    tokens = getattr(kb.retriever.index, "_tokens", {})
+    tokens = getattr(kb.ranker.index, "_tokens", {})
 
     runs: dict[str, Callable[[str], object]] = {
         "embed_query": kb.embedder.embed_query,

@@ -106,11 +106,13 @@ def article_metadata(article: Article) -> dict[str, Any]:
 
 
 def chunk_layout(chunk: Chunk) -> dict[str, Any]:
-    """A chunk's pages and section as stored with it (absent when it has none)."""
+    """A chunk's pages and section as stored with it: ``page_end`` only when another page,
+    each field absent when it has none (as ``Hit`` carries them)."""
     meta: dict[str, Any] = {}
     if chunk.page is not None:
         meta["page"] = chunk.page
-        meta["page_end"] = chunk.page_end if chunk.page_end is not None else chunk.page
+        if chunk.page_end is not None and chunk.page_end != chunk.page:
+            meta["page_end"] = chunk.page_end
     if chunk.page_breaks:
         meta["page_breaks"] = json.dumps(
             [list(b) for b in chunk.page_breaks], separators=(",", ":")

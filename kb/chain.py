@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnablePassthrough
 
 from ingest.regions import find_regions, indonesian_place_names
 from kb.answer import (
@@ -34,6 +34,7 @@ from kb.errors import ConfigError, KbError, ModelError
 from kb.keyword import analyze
 from kb.reader import Span
 from kb.redact import redact
+from kb.retriever import document_hit
 from kb.types import Hit
 
 if TYPE_CHECKING:
@@ -224,6 +225,7 @@ class AnswerChain:
         self.llm = llm
         self.k = k
         self.mode = "extractive" if llm is None else f"llm:{_model_name(llm)}"
+        self.retriever = kb.as_retriever(k=k, per_article=None)
         self.runnable: Runnable[dict[str, Any], Answer] = (
             RunnablePassthrough.assign(query=RunnableLambda(self._query))
             | RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve))
@@ -236,10 +238,13 @@ class AnswerChain:
             return _rewrite_with_llm(self.llm, state["question"], history)
         return resolve_followup(state["question"], history)
 
-    def _retrieve(self, state: dict[str, Any]) -> list[Hit]:
-        # Several passages of one article may be needed: the answer may sit in its second.
+    def _retrieve(self, state: dict[str, Any], config: RunnableConfig | None = None) -> list[Hit]:
+        """The passages, through the knowledge base's LangChain retriever (the one analysts
+        use), its run a child of this chain's. Several passages of one article may be
+        needed: the answer may sit in its second."""
         k = max(self.k, self.kb.settings.reader_passages if self.kb.reader else 0)
-        return self.kb.retrieve(state["query"], k=k, filters=state.get("filters"), per_article=None)
+        documents = self.retriever.invoke(state["query"], config, k=k, filters=state.get("filters"))
+        return [document_hit(d) for d in documents]
 
     def _read(self, query: str, hits: list[Hit]) -> tuple[list[Hit], list[Span]] | None:
         """With a reader: the hits in its order and the read ones' spans (``None``: none)."""
@@ -275,7 +280,7 @@ class AnswerChain:
         """
         if regions_not_covered(question, hits):
             return True
-        index = self.kb.retriever.index
+        index = self.kb.ranker.index
         dense, lexical = evidence(question, hits, index.idf)
         settings = self.kb.settings
         if coverage < 0.5:
@@ -287,7 +292,7 @@ class AnswerChain:
         language = detect_language(question)
         if hits and not regions_not_covered(query, hits) and self.kb.reader is not None:
             return self._answer_read(state, language)
-        coverage = self.kb.retriever.index.coverage(query)
+        coverage = self.kb.ranker.index.coverage(query)
         if not hits or self._gate(query, hits, coverage):
             return abstain(question, hits, query=query, mode=self.mode, language=language)
         if self.llm is None:
@@ -351,7 +356,7 @@ class AnswerChain:
             hits, spans = read
             declined = self._declines(spans)
         else:
-            declined = self._gate(query, hits, self.kb.retriever.index.coverage(query))
+            declined = self._gate(query, hits, self.kb.ranker.index.coverage(query))
         if declined:
             language = detect_language(question)
             yield abstain(question, hits, query=query, mode=self.mode, language=language)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kb.retrieval import HybridRetriever
+from kb.retrieval import HybridRanker
 from kb.store import ARTICLE_ONLY_FIELDS, CHUNK_FIELDS, Store, StoredArticle
 
 # Problems whose article cannot be rebuilt from the store: its source must be ingested again.
@@ -282,7 +282,7 @@ def _chunk_problems(store: Store, records: dict[str, StoredArticle]) -> list[Pro
 
 def _keyword_problems(store: Store) -> list[Problem]:
     """The keyword index is derived from Chroma in each process: build one and compare."""
-    retriever = HybridRetriever(store, embedder=None)  # type: ignore[arg-type]
+    retriever = HybridRanker(store, embedder=None)  # type: ignore[arg-type]
     retriever.sync()
     indexed = set(retriever.index.ids)
     stored = set(store.chunk_ids())

@@ -22,7 +22,8 @@ from kb.embeddings import NamedEmbeddings, get_embedder
 from kb.errors import ConfigError, NotFoundError, StoreLockedError, StoreMissingError
 from kb.question import normalize_question
 from kb.reader import Reader
-from kb.retrieval import HybridRetriever, Mode
+from kb.retrieval import HybridRanker, Mode
+from kb.retriever import KnowledgeBaseRetriever
 from kb.settings import Settings
 from kb.store import Store, make_client, missing_store_message
 from kb.types import ArticleInfo, Hit
@@ -60,7 +61,7 @@ class KnowledgeBase:
             quantize=self.settings.embedding_quantize,
         )
         self._store: Store | None = None
-        self._retriever: HybridRetriever | None = None
+        self._ranker: HybridRanker | None = None
         self._chains: dict[Any, AnswerChain] = {}
         self._reader: Reader | None = None
 
@@ -122,17 +123,17 @@ class KnowledgeBase:
         return self._reader
 
     @property
-    def retriever(self) -> HybridRetriever:
+    def ranker(self) -> HybridRanker:
         """The hybrid ranker (its keyword index follows the store's writes)."""
-        if self._retriever is None or self._retriever.store is not self.store:
-            self._retriever = HybridRetriever(
+        if self._ranker is None or self._ranker.store is not self.store:
+            self._ranker = HybridRanker(
                 self.store,
                 self.embedder,
                 dense_weight=self.settings.dense_weight,
                 candidates=self.settings.candidates,
                 fusion=self.settings.fusion,
             )
-        return self._retriever
+        return self._ranker
 
     def close(self) -> None:
         """Release the Chroma client (its database files and threads); the next use opens
@@ -141,7 +142,7 @@ class KnowledgeBase:
             return
         self._store.client.close()
         self._store = None
-        self._retriever = None
+        self._ranker = None
         self._chains.clear()
         # Chroma closes its database files when its objects are freed, and some of them sit
         # in reference cycles: without a collection here the files stayed open until the
@@ -321,7 +322,7 @@ class KnowledgeBase:
                     bar.close()
             count = store.swap_staged()
             self._store = store
-            self._retriever = None
+            self._ranker = None
             return count
 
     def check(self, repair: bool = False, *, prune_missing: bool = False) -> CheckReport:
@@ -378,10 +379,32 @@ class KnowledgeBase:
         query = normalize_question(query, self.settings.max_question_chars)
         if k <= 0:
             return []
-        hits = self.retriever.rank(query, k, filters, per_article=per_article, mode=mode)
+        hits = self.ranker.rank(query, k, filters, per_article=per_article, mode=mode)
         if rerank and self.reader is not None:
             hits, _ = self.reader.rank(query, hits, self.settings.reader_passages)
         return hits
+
+    def as_retriever(
+        self,
+        k: int = 5,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        per_article: int | None = 1,
+        mode: Mode = "hybrid",
+        rerank: bool = False,
+    ) -> KnowledgeBaseRetriever:
+        """This knowledge base as a LangChain retriever (``langchain_core`` ``BaseRetriever``):
+        ``invoke``, ``batch``, ``ainvoke``, and ``|`` into a runnable. The arguments are the
+        defaults of ``retrieve``'s; each can also be given per call
+        (``.invoke(question, k=3, filters={...})``). Documents: see ``kb.retriever``."""
+        return KnowledgeBaseRetriever(
+            kb=self,
+            k=k,
+            filters=dict(filters) if filters else None,
+            per_article=per_article,
+            mode=mode,
+            rerank=rerank,
+        )
 
     def chain(self, llm: str | Any | None = None) -> AnswerChain:
         """The answer chain for an answer mode: ``llm`` is ``provider:model``, a chat model, or

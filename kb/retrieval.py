@@ -35,7 +35,7 @@ class Candidate:
     score: float = 0.0
 
 
-class HybridRetriever:
+class HybridRanker:
     """Ranks the chunks of ``store`` for a query.
 
     Args:
@@ -259,5 +259,5 @@ def _layout(meta: Mapping[str, Any]) -> dict[str, Any]:
     page, end = meta.get("page"), meta.get("page_end")
     if isinstance(page, int):
         out["page"] = page
-        out["page_end"] = end if isinstance(end, int) and end != page else None
+        out["page_end"] = end if isinstance(end, int) else None
     return out

@@ -142,7 +142,7 @@ def snapshot(kb: KnowledgeBase, queries: Sequence[str] = ()) -> dict[str, Any]:
     for _, meta, _ in chunks.values():
         doc_id = dict(meta)["doc_id"]
         per_article[doc_id] = per_article.get(doc_id, 0) + 1
-    retriever = kb.retriever
+    retriever = kb.ranker
     retriever.sync()
     return {
         "chunk_ids": sorted(chunks),

@@ -96,7 +96,7 @@ def test_a_grown_store_is_a_valid_store(tmp_path: Path) -> None:
     assert registry == per_doc
     assert len(registry) == before + made
     hits = fresh.retrieve("Siapa Kepala BPSDM Provinsi Jambi?", k=3)
-    assert hits and len(fresh.retriever.index) == fresh.store.count_chunks()
+    assert hits and len(fresh.ranker.index) == fresh.store.count_chunks()
 
 
 def test_reingest_check_catches_a_changed_article(tmp_path: Path) -> None:

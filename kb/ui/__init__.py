@@ -63,7 +63,7 @@ def serve(
     threading.Thread(target=warm_up, args=(kb,), name="kb-warm-up", daemon=True).start()
     app = build_app(kb, ui_language)
     # Build the keyword index now, not on the first question (stemming takes a moment).
-    kb.retriever.sync()
+    kb.ranker.sync()
     app.launch(**options)
 
 
