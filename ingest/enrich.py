@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -18,11 +19,21 @@ RESERVED = frozenset(
         "doc_id", "title", "source", "line", "content_hash", "ingested_at", "chunks",
         "chunk_index", "start", "end", "outlet_key", "date_int", "regions", "provinsi",
         "kabkota", "kecamatan", "dates", "date_text", "reporter", "pipeline", "page",
-        "page_end", "page_breaks", "section", "page_map",
+        "page_end", "page_breaks", "section", "page_map", "mentioned_regions", "dup_signature",
+        "duplicate_of",
     }
 )  # fmt: skip
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# dateparser: day first for numeric dates, a whole date (day, month and year), no relative
+# dates, no guessing from today.
+_DATE_SETTINGS: dict[str, Any] = {
+    "DATE_ORDER": "DMY",
+    "REQUIRE_PARTS": ["day", "month", "year"],
+    "PARSERS": ["timestamp", "custom-formats", "absolute-time"],
+    "RETURN_AS_TIMEZONE_AWARE": False,
+}
+_MAX_DATE_CHARS = 80
 
 
 def content_hash(article: Article, pipeline: str) -> str:
@@ -41,14 +52,45 @@ def content_hash(article: Article, pipeline: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _given_date(value: Any) -> dt.date | None:
-    m = _ISO.search(str(value))
-    if not m:
+def given_date(value: Any) -> dt.date | None:
+    """The date a source field gives ("2024-03-05", "5 Maret 2024", "05/03/2024",
+    "March 5, 2024", "Selasa, 5 Maret 2024 pukul 10.00 WIB"), or None when it names no whole
+    date. Numeric dates are day first, as Indonesians write them; relative ones ("kemarin")
+    are not dates of an article."""
+    text = " ".join(str(value).split())
+    if not text:
         return None
+    m = _ISO.fullmatch(text[:10]) if len(text) >= 10 else None
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+    return _parse_date(text[:_MAX_DATE_CHARS])
+
+
+def unread_date(article: Article) -> str | None:
+    """Why the date a source gives could not be read ("" or None: there is none, or it was
+    read), for the ingest report: the article is then left out by date filters, unless its
+    text gives a date."""
+    value = article.metadata.get("date")
+    if value in (None, "") or given_date(value) is not None:
+        return None
+    return (
+        f"date {str(value)[:60]!r} not read (write it as 2024-03-05, 5 Maret 2024 or "
+        "05/03/2024): the date the text gives is used, if any"
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_date(text: str) -> dt.date | None:
+    import dateparser
+
     try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
+        parsed = dateparser.parse(text, languages=["id", "en"], settings=_DATE_SETTINGS)
+    except (ValueError, OverflowError, TypeError):  # a value dateparser chokes on
         return None
+    return parsed.date() if parsed is not None else None
 
 
 def _given_regions(value: Any) -> list[str]:
@@ -67,7 +109,7 @@ def _given_regions(value: Any) -> list[str]:
 def article_metadata(article: Article) -> dict[str, Any]:
     """Metadata stored with the article and each of its chunks (Chroma-safe values)."""
     given = dict(article.metadata)
-    date = _given_date(given.get("date")) if given.get("date") else None
+    date = given_date(given["date"]) if given.get("date") else None
     found = extract_metadata(article.title, article.text, year=date.year if date else None)
 
     meta: dict[str, Any] = {}
@@ -100,6 +142,8 @@ def article_metadata(article: Article) -> dict[str, Any]:
     meta["regions"] = list(dict.fromkeys(regions))
     for level in ("provinsi", "kabkota", "kecamatan"):
         meta[level] = list(found.get(level) or [])
+    # Places named in passing: kept apart, not used by region filters or the region check.
+    meta["mentioned_regions"] = [r for r in found["mentioned_regions"] if r not in meta["regions"]]
     if article.pages:  # the article's record only (``ARTICLE_ONLY_FIELDS``), for page views
         meta["page_map"] = json.dumps([list(p) for p in article.pages], separators=(",", ":"))
     return meta

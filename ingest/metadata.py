@@ -15,17 +15,20 @@ Everything here reads Indonesian news conventions and prefers saying nothing to 
   caller knows, or else the one year (1990-2039) written in the text if there is exactly one; a
   weekday written with it ("Selasa (7/11)") must then fall on that day. Ranges are listed, not
   resolved.
-- regions: :func:`ingest.regions.find_regions` on title and text, plus the ancestors.
+- regions: the regions the title and text are about (title, lead, named twice, or inside
+  one of those; English place forms read as Indonesian ones), plus their ancestors; the
+  others named are ``mentioned_regions``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from typing import Any
 from urllib.parse import urlparse
 
-from ingest.regions import Region, ancestors, find_regions
+from ingest.regions import Region, ancestors, indonesian_place_names, region_mentions
 
 KNOWN_OUTLETS: tuple[str, ...] = (
     "Kompas", "Kompas.com", "Harian Kompas", "Kompas TV", "Tempo", "Tempo.co", "Koran Tempo",
@@ -61,11 +64,19 @@ _WEAK_CUES = re.compile(
 # "Dilansir" is said of media: a capitalised name is taken even when unknown ("dilansir BBC").
 _STRONG_CUES = re.compile(r"\b(?:dilansir|melansir)(?:[ \t]+dari)?[ \t]+(?:laman[ \t]+)?" + _NAME)
 _SOURCE_LINE = re.compile(r"\n[ \t]*Sumber[ \t]*:[ \t]*(?P<value>\S[^\n]*?)[ \t]*\Z")
+# A dateline: a place, an optional date, then the outlet in brackets or after a comma, then a
+# dash: "Sleman (Harian Jogja) —", "Sleman, 8 Januari 2024 (Harian Jogja) —",
+# "JAKARTA, KOMPAS.com —".
 _DATELINE_OUTLET = re.compile(
     r"^[ \t]*[A-Z][A-Za-z'’ ]{1,40}?"
-    r"(?:,[ \t]*(?P<a>[^\n,()–—]{2,40}?)|[ \t]*\((?P<b>[^)\n]{2,40})\))[ \t]*[-–—]",
+    r"(?:[ \t]*,[ \t]*[^\n,()–—]{2,40}?)??"
+    r"(?:[ \t]*,[ \t]*(?P<a>[^\n,()–—]{2,40}?)|[ \t]*\((?P<b>[^)\n]{2,40})\))[ \t]*[-–—]",
     re.MULTILINE,
 )
+
+# The lead: a report's first characters after its title, where the dateline and the place it
+# is about stand.
+LEAD_CHARS = 400
 
 _REPORTER = re.compile(r"\((?P<initials>[a-z0-9]{2,5}(?:/[a-z0-9]{2,5})*)\)\s*\Z")
 _TRAILING_SOURCE = re.compile(r"\n[ \t]*Sumber[ \t]*:[^\n]*\Z")
@@ -140,7 +151,8 @@ def extract_metadata(title: str, text: str, *, year: int | None = None) -> dict[
     """
     full = f"{title}\n{text}" if title.strip() else text
     mentions = _date_mentions(full)
-    regions = _regions(full)
+    lead = len(full) - len(text) + LEAD_CHARS
+    regions, mentioned = _regions(indonesian_place_names(full), lead)
     return {
         "outlet": find_outlet(full),
         "reporter": find_reporter(text),
@@ -150,16 +162,32 @@ def extract_metadata(title: str, text: str, *, year: int | None = None) -> dict[
         "provinsi": [r.name for r in regions if r.level == "provinsi"],
         "kabkota": [r.name for r in regions if r.level == "kabkota"],
         "kecamatan": [r.name for r in regions if r.level == "kecamatan"],
+        "mentioned_regions": mentioned,
     }
 
 
-def _regions(text: str) -> list[Region]:
-    """Regions found in the text, then their ancestors, one per canonical name."""
-    found = find_regions(text)
+def _regions(text: str, lead: int) -> tuple[list[Region], list[str]]:
+    """The regions the text is about (with their ancestors), and those it only mentions.
+
+    About: named in the title or the lead (the first ``lead`` characters, where the
+    dateline stands), named twice or more, or lying inside a region it is about (a
+    kecamatan of the kota the report is on). A place named once further on ("warga yang
+    bekerja di Jakarta") is a mention. A text that names no region in those ways is about
+    every region it names (as before there were mentions)."""
+    mentions = region_mentions(text)
+    counts = Counter(r.name for _, r in mentions)
+    about = {r.name for pos, r in mentions if pos < lead or counts[r.name] >= 2}
+    if not about:
+        about = set(counts)
+    for _, region in mentions:
+        if any(a.name in about for a in ancestors(region)):
+            about.add(region.name)
+    found = [r for _, r in mentions if r.name in about]
     by_name: dict[str, Region] = {}
     for region in [*found, *(a for r in found for a in ancestors(r))]:
         by_name.setdefault(region.name, region)
-    return list(by_name.values())
+    mentioned = [r.name for _, r in mentions if r.name not in by_name]
+    return list(by_name.values()), list(dict.fromkeys(mentioned))
 
 
 def _outlet_name(candidate: str, *, strong: bool) -> str | None:

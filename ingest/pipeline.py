@@ -14,12 +14,28 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import embedding_key, embedding_text, make_chunks
-from ingest.enrich import article_metadata, chunk_layout, content_hash
+from ingest.enrich import article_metadata, chunk_layout, content_hash, unread_date
 from ingest.loaders import LoadLimits, discover, doc_id_for, load
-from ingest.types import Article, Chunk, Failure, IngestReport
+from ingest.types import Article, Chunk, Duplicate, Failure, IngestReport
+from kb.duplicates import (
+    LINKS_FIELD,
+    SIGNATURE_FIELD,
+    DuplicateFinder,
+    Signature,
+    is_current,
+    link,
+    signature,
+)
 from kb.store import ARTICLE_ONLY_FIELDS, KEY_FIELD, Store, StoredArticle, fault_point
 
 log = logging.getLogger(__name__)
+# Up to this many stored articles without a signature are read one by one, more in one pass.
+_FEW_UNSIGNED = 50
+
+
+# Bumped when what is read from an article changes (issue 22: dates in words, outlets in
+# dated datelines, the regions an article is about): stores re-read their articles.
+METADATA_VERSION = "metadata-v2"
 
 
 @dataclass(frozen=True)
@@ -29,8 +45,10 @@ class ChunkingOptions:
 
     @property
     def tag(self) -> str:
-        """Recorded in the content hash: a change of chunking re-writes the articles."""
-        return f"sentences-v1:{self.max_chars}:{self.overlap_chars}"
+        """Recorded in the content hash: a change of chunking, or of what is read from an
+        article (``METADATA_VERSION``), re-writes the articles at their next ingest (their
+        vectors are reused when their passages did not change)."""
+        return f"sentences-v1:{self.max_chars}:{self.overlap_chars}:{METADATA_VERSION}"
 
 
 def collect(
@@ -115,6 +133,7 @@ def ingest_articles(
     updated: list[str] = []
     unchanged: list[str] = []
     batch_hashes: set[str] = set()
+    warnings: list[Failure] = []
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     for article in articles:
         digest = content_hash(article, chunking.tag)
@@ -137,6 +156,9 @@ def ingest_articles(
         if old is not None and _same(old, article, digest):
             unchanged.append(article.doc_id)
             continue
+        unread = unread_date(article)
+        if unread:
+            warnings.append(Failure(article.source, article.line, unread))
         try:
             meta = article_metadata(article)
             chunks = make_chunks(article, chunking.max_chars, chunking.overlap_chars)
@@ -147,10 +169,14 @@ def ingest_articles(
         if not chunks:
             failed.append(Failure(article.source, article.line, "no text to index"))
             continue
+        for key in (SIGNATURE_FIELD, LINKS_FIELD):  # a source's field of that name is its own
+            if key in meta:
+                meta[f"src_{key}"] = meta.pop(key)
         meta.update(content_hash=digest, ingested_at=now, chunks=len(chunks))
         pending.append((article, meta, chunks))
         (updated if article.doc_id in known else added).append(article.doc_id)
 
+    copies = find_duplicates(store, pending)
     fault_point("prepared")
     # Articles of alike chunk lengths in one group: each group's call to the embedder sorts its
     # chunks by length, and groups of alike lengths pad less (short passages apart from long
@@ -174,6 +200,9 @@ def ingest_articles(
         bar.close()
 
     deleted = prune_articles(store, articles, failed, prune_roots, batch_hashes) if prune else []
+    # A copy pruned in this batch (the old path of a moved file) is no copy to report.
+    gone = set(deleted)
+    duplicates = [next((d for d in found if d.of_doc_id not in gone), None) for found in copies]
     return IngestReport(
         added=tuple(added),
         updated=tuple(updated),
@@ -183,6 +212,8 @@ def ingest_articles(
         chunks_written=written,
         chunks_embedded=embedded,
         seconds=time.perf_counter() - started,
+        duplicates=tuple(d for d in duplicates if d is not None),
+        warnings=tuple(warnings),
     )
 
 
@@ -227,12 +258,78 @@ def _write_group(
 
 
 def _same(old: dict[str, Any], article: Article, digest: str) -> bool:
-    """The registered record is this article as it is now: same content, source and line."""
+    """The registered record is this article as it is now: same content, source and line,
+    and a duplicate signature of this version (a record written before has none: it is
+    written again, its passages keeping their vectors)."""
     return (
         old.get("content_hash") == digest
         and old.get("source") == article.source
         and old.get("line") == article.line
+        and is_current(old.get(SIGNATURE_FIELD))
     )
+
+
+def find_duplicates(
+    store: Store, pending: Sequence[tuple[Article, dict[str, Any], list[Chunk]]]
+) -> list[list[Duplicate]]:
+    """For each article to write, the copies of it (most alike first) among the stored
+    articles and those before it in the batch. Sets each one's signature and links in its
+    metadata (``kb.duplicates``). Nothing is read from the store when nothing is written."""
+    if not pending:
+        return []
+    rewritten = {article.doc_id for article, _, _ in pending}
+    finder = DuplicateFinder()
+    about: dict[str, tuple[str, str, str]] = {}  # doc_id -> (title, source, content hash)
+    unsigned: list[str] = []
+    for record in store.iter_articles():
+        if record.doc_id in rewritten:
+            continue
+        meta = record.metadata
+        about[record.doc_id] = (
+            str(meta.get("title", "")),
+            str(meta.get("source", "")),
+            str(meta.get("content_hash", "")),
+        )
+        stored = Signature.decode(meta.get(SIGNATURE_FIELD))
+        if stored is None:
+            unsigned.append(record.doc_id)
+        else:
+            finder.add(record.doc_id, stored)
+    # Articles stored before signatures (or with another version's): from their text, each
+    # time, until their files are ingested again. Many are read in one pass over the registry.
+    if len(unsigned) > _FEW_UNSIGNED:
+        wanted = set(unsigned)
+        texts = (r for r in store.iter_articles(include_text=True) if r.doc_id in wanted)
+    else:
+        texts = (r for r in map(store.get_article, unsigned) if r is not None)
+    for old in texts:
+        finder.add(old.doc_id, signature(old.text))
+    out: list[list[Duplicate]] = []
+    for article, meta, _ in pending:
+        sig = signature(article.text)
+        meta[SIGNATURE_FIELD] = sig.encode()
+        found: list[Duplicate] = []
+        for other, similarity in finder.matches(sig):
+            title, source, _ = about[other]
+            found.append(
+                Duplicate(
+                    doc_id=article.doc_id,
+                    title=article.title,
+                    source=article.source,
+                    of_doc_id=other,
+                    of_title=title,
+                    of_source=source,
+                    similarity=round(similarity, 3),
+                    exact=sig.exact == finder.signature(other).exact,
+                )
+            )
+        meta.pop(LINKS_FIELD, None)
+        if found:
+            meta[LINKS_FIELD] = [link(d.of_doc_id, about[d.of_doc_id][2]) for d in found]
+        finder.add(article.doc_id, sig)
+        about[article.doc_id] = (article.title, article.source, str(meta["content_hash"]))
+        out.append(found)
+    return out
 
 
 class _SourceIds:

@@ -416,15 +416,25 @@ def _pick_kabkota(regions: list[Region], prefer: str | None) -> list[Region]:
 
 
 def find_regions(text: str) -> list[Region]:
-    """Find the regions a text names, in order of first mention, without duplicates.
+    """The regions a text names, in order of first mention, without duplicates (see
+    :func:`region_mentions`)."""
+    out: list[Region] = []
+    for _, region in region_mentions(text):
+        if region not in out:
+            out.append(region)
+    return out
+
+
+def region_mentions(text: str) -> list[tuple[int, Region]]:
+    """Every mention of a region in a text, as ``(offset, region)`` in text order.
 
     Args:
         text: Any text; for an article, the title and the body joined by a newline.
 
     Returns:
         Provinces, kabupaten/kota and kecamatan named in the text (ancestors are not added;
-        see :func:`ancestors`). A kecamatan whose kabupaten/kota cannot be told has
-        ``parent=None``.
+        see :func:`ancestors`); a region named twice is there twice. A kecamatan whose
+        kabupaten/kota cannot be told has ``parent=None``.
     """
     g = _gazetteer()
     doc = _Doc(text)
@@ -440,12 +450,7 @@ def find_regions(text: str) -> list[Region]:
     explicit_kk = {r.name for _, r in found if r.level == "kabkota"}
     _bare_kecamatan(doc, g, explicit_kk, found)
     _resolve_kecamatan(g, found, pending)
-
-    out: list[Region] = []
-    for _, region in sorted(found, key=lambda f: f[0]):
-        if region not in out:
-            out.append(region)
-    return out
+    return sorted(found, key=lambda f: f[0])
 
 
 def _kabkota_after_triggers(doc: _Doc, g: _Gazetteer, found: list[tuple[int, Region]]) -> None:
@@ -777,15 +782,31 @@ _ENGLISH_PLACE = re.compile(
 )
 
 
+_KIND = {"regency": "Kabupaten", "city": "Kota", "province": "Provinsi", "district": "Kecamatan",
+         "sub-district": "Kecamatan", "subdistrict": "Kecamatan"}  # fmt: skip
+_TITLE_KIND = {"regent": "Bupati", "mayor": "Wali Kota", "governor": "Gubernur",
+               "district head": "Camat"}  # fmt: skip
+_NAMED_KIND = re.compile(
+    r"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+(sub-?district|district|regency|city|province)\b"
+)
+_TITLE_OF = re.compile(r"\b(regent|mayor|governor|district head)\s+of\s+(?=[A-Z])", re.IGNORECASE)
+
+
 def indonesian_place_names(text: str) -> str:
     """English forms of place names rewritten the Indonesian way, so that :func:`find_regions`
-    reads an English question: "East Lombok regency" -> "Kabupaten Lombok Timur", "Central
-    Java" -> "Jawa Tengah"."""
+    reads an English question or article: "East Lombok regency" -> "Kabupaten Lombok
+    Timur", "Central Java" -> "Jawa Tengah", "Sakra district" -> "Kecamatan Sakra", "the
+    regent of Banyuwangi" -> "the Bupati Banyuwangi"."""
 
-    def rewrite(m: re.Match[str]) -> str:
+    def compass(m: re.Match[str]) -> str:
         direction, name, kind = m.group(1).lower(), m.group(2), (m.group(3) or "").lower()
         name = _ENGLISH_NAMES.get(name.lower(), name)
-        prefix = {"regency": "Kabupaten ", "city": "Kota ", "province": "Provinsi "}.get(kind, "")
+        prefix = f"{_KIND[kind]} " if kind else ""
         return f"{prefix}{name} {_COMPASS[direction]}"
 
-    return _ENGLISH_PLACE.sub(rewrite, text)
+    def named(m: re.Match[str]) -> str:
+        return f"{_KIND[m.group(2).lower()]} {m.group(1)}"
+
+    text = _ENGLISH_PLACE.sub(compass, text)
+    text = _NAMED_KIND.sub(named, text)
+    return _TITLE_OF.sub(lambda m: f"{_TITLE_KIND[m.group(1).lower()]} ", text)

@@ -17,7 +17,7 @@ from ingest.chunking import split_sentences
 from kb.glossary import indonesian_words
 from kb.keyword import analyze
 from kb.reader import Span
-from kb.types import Hit
+from kb.types import ArticleCopy, Hit
 
 ABSTAIN_TEXT = {
     "id": "Laporan yang tersedia tidak memuat jawaban atas pertanyaan ini.",
@@ -137,6 +137,8 @@ class Citation:
     page: int | None = None
     page_end: int | None = None
     section: str = ""
+    # The other stored copies of the article (``Hit.also_in``): one result names them all.
+    also_in: tuple[ArticleCopy, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -551,6 +553,7 @@ def _citation(n: int, hit: Hit, quotes: Sequence[str]) -> Citation:
         page=page,
         page_end=page_end,
         section=hit.section,
+        also_in=hit.also_in,
     )
 
 

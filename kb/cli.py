@@ -17,7 +17,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.question import normalize_question
 from kb.redact import RedactingFormatter, redact
 from kb.settings import Settings
-from kb.types import Hit, page_label, to_jsonable
+from kb.types import Hit, also_in_label, page_label, to_jsonable
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("kb")
@@ -116,6 +116,15 @@ def ingest(paths: tuple[Path, ...], prune: bool, store: Path | None, as_json: bo
         for failure in report.failed:
             where = failure.source + (f":{failure.line}" if failure.line else "")
             click.echo(f"failed: {where}: {failure.reason}", err=True)
+        for warning in report.warnings:
+            where = warning.source + (f":{warning.line}" if warning.line else "")
+            click.echo(f"warning: {where}: {warning.reason}", err=True)
+        for d in report.duplicates:
+            kind = "exact copy" if d.exact else f"near copy, similarity {d.similarity:.2f}"
+            click.echo(
+                f"duplicate: {d.source} ({d.doc_id}) is a copy of {d.of_source} ({d.of_doc_id}): "
+                f"{kind}; both kept, a search returns one of them"
+            )
         click.echo(report.summary())
     if not report.ok:
         sys.exit(1)
@@ -189,6 +198,9 @@ def _format_hit(n: int, hit: Hit, language: str = "id") -> str:
     head = f"[{n}] {hit.score:.3f}  {hit.title or hit.doc_id}  ({hit.doc_id})"
     if facts:
         head += "  " + " · ".join(facts)
+    copies = also_in_label(hit.also_in, language, with_ids=True)
+    if copies:
+        head += f"\n    {copies}"
     return f"{head}\n    {hit.text}\n"
 
 
@@ -225,6 +237,8 @@ def ask(
             facts = " · ".join(x for x in (c.outlet, c.date, *where) if x)
             click.echo(f"[{c.n}] {c.title} ({c.doc_id}){'  ' + facts if facts else ''}")
             click.echo(f"    “{c.quote}”")
+            if c.also_in:
+                click.echo(f"    {also_in_label(c.also_in, answer.language, with_ids=True)}")
     elif answer.hits:
         click.echo(
             "\nThe closest passages of the reports:"

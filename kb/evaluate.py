@@ -2,7 +2,9 @@
 
 Questions are jsonl: ``{"id", "question", "context_id"}`` plus optional ``split``, ``lang``,
 ``answers`` / ``answer`` and ``answerable`` (false: no article answers it; such questions
-are left out of the retrieval metrics). A hit counts when its ``doc_id`` is ``context_id``.
+are left out of the retrieval metrics). A hit counts when its ``doc_id`` is ``context_id``,
+or when ``context_id`` is one of the copies it stands for (``Hit.also_in``: a duplicate
+article collapsed into it).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import bm25s
 from kb.errors import KbError
 from kb.keyword import plain_tokens
 from kb.knowledge_base import KnowledgeBase
+from kb.types import Hit
 
 CUTOFFS = (1, 5, 10)
 
@@ -99,6 +102,15 @@ def load_questions(path: str | Path, split: str | None = None) -> list[Question]
     return questions
 
 
+# Joins a hit's doc_id with those of the copies it stands for, in a ranking entry.
+COPIES = "\x1f"
+
+
+def _ids(hits: Sequence[Hit]) -> list[str]:
+    """A ranking: each hit's doc_id, with the copies collapsed into it."""
+    return [COPIES.join([h.doc_id, *(c.doc_id for c in h.also_in)]) for h in hits]
+
+
 def score(
     system: str, subset: str, rankings: Sequence[Sequence[str]], gold: Sequence[str]
 ) -> Metrics:
@@ -107,9 +119,9 @@ def score(
     recall = {c: 0.0 for c in CUTOFFS}
     mrr = ndcg = 0.0
     for ranking, target in zip(rankings, gold, strict=True):
-        top = list(ranking[:10])
-        if target in top:
-            rank = top.index(target) + 1
+        top = [entry.split(COPIES) for entry in ranking[:10]]
+        rank = next((i for i, ids in enumerate(top, 1) if target in ids), 0)
+        if rank:
             mrr += 1 / rank
             ndcg += 1 / math.log2(rank + 1)
             for c in CUTOFFS:
@@ -160,10 +172,10 @@ def evaluate(
     systems: dict[str, Callable[[str], list[str]]] = {}
     if kb.reader is not None:
         # the order the answers use: the reader's for the passages it read, fusion's after
-        systems["product+reader"] = lambda q: [h.doc_id for h in kb.retrieve(q, k, rerank=True)]
+        systems["product+reader"] = lambda q: _ids(kb.retrieve(q, k, rerank=True))
     systems |= {
-        "product": lambda q: [h.doc_id for h in kb.retrieve(q, k)],
-        "dense-only": lambda q: [h.doc_id for h in kb.retrieve(q, k, mode="dense")],
+        "product": lambda q: _ids(kb.retrieve(q, k)),
+        "dense-only": lambda q: _ids(kb.retrieve(q, k, mode="dense")),
         "plain-bm25": lambda q: plain.rank(q, k),
     }
     rankings: dict[str, dict[str, list[str]]] = {name: {} for name in systems}

@@ -214,7 +214,8 @@ class KnowledgeBase:
                 scanned pages are recognised (``pages_total``: its pages that need OCR).
 
         Returns:
-            The batch's ``IngestReport``; ``report.ok`` is false when any source failed.
+            The batch's ``IngestReport``; ``report.ok`` is false when any source failed;
+            ``report.duplicates`` names the articles written that copy another.
 
         Raises:
             StoreLockedError: another process is writing to the store.
@@ -273,7 +274,8 @@ class KnowledgeBase:
         return self.ingest([sample_path()])
 
     def delete(self, doc_id: str) -> None:
-        """Delete an article and its chunks. Raises ``NotFoundError`` if it is not stored."""
+        """Delete an article and its chunks (its copies stay, and are returned by searches
+        again). Raises ``NotFoundError`` if it is not stored."""
         with self.writing():
             self.store.recover()  # an interrupted write first: it may have been this delete
             if self.store.get_article(doc_id) is None:
@@ -371,6 +373,11 @@ class KnowledgeBase:
             mode: ``hybrid`` (dense and keyword legs fused), ``dense`` or ``keyword`` alone.
             rerank: the reader reads the first ``reader_passages`` hits and puts those that
                 answer the question best first (slower: a model reads each passage).
+
+        Returns:
+            The hits, best first. Articles that are copies of one another (the same report
+            under two names, one press release run by two outlets) give one hit, of the
+            best-ranked copy, whose ``also_in`` names the others.
 
         Raises:
             QuestionError: nothing to search for (empty, or only invisible characters).

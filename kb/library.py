@@ -187,7 +187,8 @@ REPORT = (
 
 
 def format_report(report: IngestReport, template: str = REPORT) -> str:
-    """The batch report as Markdown: the counts, then each failed file and why (escaped)."""
+    """The batch report as Markdown: the counts, then each failed file and why, each warning
+    (a date not read), and each duplicate (file = the file it copies); names escaped."""
     counts = {
         "added": len(report.added),
         "updated": len(report.updated),
@@ -195,7 +196,14 @@ def format_report(report: IngestReport, template: str = REPORT) -> str:
         "failed": len(report.failed),
     }
     lines = [template.format(**counts)]
-    for f in report.failed:
-        name = re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", escape(Path(f.source).name))
-        lines.append(f"- {name}: {escape(f.reason)}")
+    for f in (*report.failed, *report.warnings):
+        lines.append(f"- {_name(f.source)}: {escape(f.reason)}")
+    for d in report.duplicates:
+        kind = "exact" if d.exact else f"~{d.similarity:.2f}"
+        lines.append(f"- {_name(d.source)} = {_name(d.of_source)} ({kind})")
     return "\n".join(lines)
+
+
+def _name(source: str) -> str:
+    """A file's name, escaped for Markdown."""
+    return re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", escape(Path(source).name))

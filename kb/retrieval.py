@@ -1,5 +1,8 @@
 """Hybrid ranking: dense (Chroma) and keyword (BM25) legs, filtered first, then fused.
 
+Passages of articles that are copies of one another (``kb.duplicates``) collapse into one
+result, the best-ranked copy's, which names the others in ``Hit.also_in``.
+
 Fusion ``score`` (the default): each leg's scores over the union of both legs' candidates
 are min-max normalised and combined as ``w * dense + (1 - w) * keyword``; every candidate
 has both scores (dense similarity is computed for keyword-only candidates from their stored
@@ -16,13 +19,52 @@ from typing import Any, Literal
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from kb.duplicates import groups
 from kb.filters import check_regions, matcher, to_where
 from kb.keyword import KeywordIndex
 from kb.store import Store, StoredChunk
-from kb.types import Hit
+from kb.types import ArticleCopy, Hit
 
 Mode = Literal["hybrid", "dense", "keyword"]
 RRF_K = 60
+# The candidate pool grows with the largest group of copies, up to this factor: each copy of
+# a passage takes a place in the pool that the collapse then empties.
+MAX_POOL_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The registered articles as a search needs them, read once per write (generation).
+
+    ``hashes``: ``doc_id -> content hash`` (only chunks carrying it are served); ``groups``:
+    ``doc_id -> its group of copies`` (first ingested first), for articles that have one;
+    ``copies``: ``doc_id -> ArticleCopy`` of those articles."""
+
+    hashes: dict[str, str]
+    groups: dict[str, tuple[str, ...]]
+    copies: dict[str, ArticleCopy]
+
+    @classmethod
+    def read(cls, store: Store) -> Registry:
+        metas = {r.doc_id: r.metadata for r in store.iter_articles()}
+        found = groups(metas.items())
+        return cls(
+            hashes={d: str(m.get("content_hash", "")) for d, m in metas.items()},
+            groups=found,
+            copies={
+                d: ArticleCopy(d, str(metas[d].get("title", "")), str(metas[d].get("outlet", "")))
+                for d in found
+            },
+        )
+
+    def also_in(self, doc_id: str) -> tuple[ArticleCopy, ...]:
+        """The other copies of ``doc_id`` (first ingested first)."""
+        return tuple(self.copies[d] for d in self.groups.get(doc_id, ()) if d != doc_id)
+
+    @property
+    def pool_factor(self) -> int:
+        largest = max((len(g) for g in self.groups.values()), default=1)
+        return min(largest, MAX_POOL_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -63,10 +105,10 @@ class HybridRanker:
         self.index = KeywordIndex()
         self._sync_lock = threading.Lock()
         self._regions: tuple[str | None, set[str]] | None = None
-        self._registry: tuple[str, dict[str, str]] | None = None
+        self._registry: tuple[str, Registry] | None = None
 
-    def registered(self) -> dict[str, str]:
-        """``doc_id -> content hash`` of the registered articles, re-read after every write.
+    def registry(self) -> Registry:
+        """The registered articles (``Registry``), re-read after every write.
 
         Only chunks carrying their article's registered hash are served: the chunks of an
         article whose write is under way, or was interrupted, never are (see ``kb.store``).
@@ -74,7 +116,7 @@ class HybridRanker:
         generation = self.store.generation
         cached = self._registry
         if cached is None or cached[0] != generation:
-            cached = (generation, self.store.registered_hashes())
+            cached = (generation, Registry.read(self.store))
             self._registry = cached
         return cached[1]
 
@@ -129,7 +171,8 @@ class HybridRanker:
         where = to_where(filters)
         if filters and filters.get("region"):
             check_regions(filters, self.stored_regions())
-        n = max(self.candidates, k * 4)
+        registry = self.registry()
+        n = max(self.candidates, k * 4) * registry.pool_factor
         vector = (
             np.asarray(self.embedder.embed_query(query), dtype=np.float32)
             if mode != "keyword"
@@ -165,7 +208,7 @@ class HybridRanker:
                 pool[cid]["chunk"] = chunk
                 if stored is not None and mode != "keyword":
                     pool[cid]["dense"] = float(np.dot(vector, np.asarray(stored, np.float32)))
-        registered = self.registered()
+        registered = registry.hashes
         candidates: list[Candidate] = []
         for cid, e in pool.items():
             if "chunk" not in e:  # deleted between the two reads
@@ -184,7 +227,7 @@ class HybridRanker:
         # gets keyword matches on a few names only: trust the keyword leg that much less.
         coverage = self.index.coverage(query) if mode == "hybrid" else 1.0
         fused = self._fuse(candidates, mode, coverage)
-        return _top(fused, k, per_article)
+        return _top(fused, k, per_article, registry)
 
     def _fuse(
         self, candidates: Sequence[Candidate], mode: Mode, coverage: float = 1.0
@@ -222,12 +265,20 @@ def _minmax(values: Sequence[float]) -> list[float]:
     return [(v - low) / (high - low) for v in values]
 
 
-def _top(ranked: Sequence[Candidate], k: int, per_article: int | None) -> list[Hit]:
+def _top(
+    ranked: Sequence[Candidate], k: int, per_article: int | None, registry: Registry
+) -> list[Hit]:
+    """The first ``k`` hits: at most ``per_article`` passages of one article, and of a group
+    of copies only the article of its best-ranked passage."""
     hits: list[Hit] = []
     per_doc: dict[str, int] = {}
+    shown: dict[str, str] = {}  # a group (its first member) -> the copy returned for it
     for c in ranked:
         meta = c.chunk.metadata
         doc_id = str(meta.get("doc_id", ""))
+        group = registry.groups.get(doc_id)
+        if group and shown.setdefault(group[0], doc_id) != doc_id:
+            continue
         if per_article and per_doc.get(doc_id, 0) >= per_article:
             continue
         per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
@@ -245,6 +296,7 @@ def _top(ranked: Sequence[Candidate], k: int, per_article: int | None) -> list[H
                 keyword_score=c.keyword,
                 dense_rank=c.dense_rank,
                 keyword_rank=c.keyword_rank,
+                also_in=registry.also_in(doc_id),
                 **_layout(meta),
             )
         )

@@ -9,7 +9,7 @@ Each ``Document`` is one passage: ``page_content`` is its text, ``id`` its ``chu
 ``metadata`` holds what its ``Hit`` carries: the chunk's stored metadata (``outlet``,
 ``date``, ``regions``, ``url``, ...) with the ``Hit``'s own fields over it (``doc_id``,
 ``chunk_id``, ``title``, ``score``, the legs' scores and ranks, ``start``/``end``, ``page``,
-``page_end``, ``section``). ``document_hit`` turns one back into its ``Hit``.
+``page_end``, ``section``, ``also_in``). ``document_hit`` turns one back into its ``Hit``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from kb.types import Hit
 HIT_FIELDS = tuple(f.name for f in dataclasses.fields(Hit) if f.name not in ("text", "metadata"))
 # Of those, the ones a chunk's stored metadata never holds (the ranking's own).
 _RANKING_FIELDS = frozenset(
-    {"chunk_id", "score", "dense_score", "keyword_score", "dense_rank", "keyword_rank"}
+    {"chunk_id", "score", "dense_score", "keyword_score", "dense_rank", "keyword_rank", "also_in"}
 )
 # A per-call argument left out: the retriever's own value holds.
 _UNSET: Any = object()

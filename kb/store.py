@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from kb.duplicates import LINKS_FIELD, SIGNATURE_FIELD
 from kb.errors import ConfigError, EmbedderMismatchError, KbError, StoreMissingError
 
 # Chroma reads this before it starts its telemetry client: users may be offline, and
@@ -61,8 +62,9 @@ _PAGE = 1000
 _DOC_PAGE = 200
 # Chunk metadata: the fingerprint of the text its vector was made from (``embedding_key``).
 KEY_FIELD = "embedding_key"
-# Fields of an article's record that its chunks do not carry (its chunk count, its page map).
-ARTICLE_ONLY_FIELDS = frozenset({"chunks", "page_map"})
+# Fields of an article's record that its chunks do not carry (its chunk count, its page map,
+# its duplicate signature and the copies found when it was written: ``kb.duplicates``).
+ARTICLE_ONLY_FIELDS = frozenset({"chunks", "page_map", SIGNATURE_FIELD, LINKS_FIELD})
 # Fields a chunk carries of its own, beside its article's metadata.
 CHUNK_FIELDS = frozenset(
     {"chunk_index", "start", "end", KEY_FIELD, "page", "page_end", "page_breaks", "section"}

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class ArticleCopy(NamedTuple):
+    """Another stored copy of a hit's article (the same report under another name, or the
+    same press release run by another outlet): ``Hit.also_in``, ``Citation.also_in``."""
+
+    doc_id: str
+    title: str
+    outlet: str
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,8 @@ class Hit:
     ``page`` is the page the passage starts on and ``page_end`` the page it ends on when that
     is another (``None`` for articles without pages, or stored before pages were read);
     ``section`` is the section path of a long report ("BAB IV Hasil > 4.2 Inovasi").
+    ``also_in``: the other stored copies of its article (``kb.duplicates``), whose passages
+    the search left out for this one.
     """
 
     doc_id: str
@@ -35,6 +47,7 @@ class Hit:
     page: int | None = None
     page_end: int | None = None
     section: str = ""
+    also_in: tuple[ArticleCopy, ...] = ()
 
     def pages_of(self, start: int, end: int) -> tuple[int | None, int | None]:
         """``(page, page_end)`` of the text at ``start:end`` inside this passage (article
@@ -74,6 +87,21 @@ def page_label(page: int | None, page_end: int | None, language: str = "id") -> 
     return f"{'hal.' if language != 'en' else 'p.'} {page}"
 
 
+def also_in_label(
+    copies: Sequence[ArticleCopy], language: str = "id", *, with_ids: bool = False
+) -> str:
+    """ "juga di: Judul (Outlet); Judul lain" (``language`` "en": "also in: ..."); with
+    ``with_ids`` each copy's doc_id in brackets; "" without copies."""
+    if not copies:
+        return ""
+    names = []
+    for copy in copies:
+        name = copy.title or copy.doc_id
+        name += f" ({copy.outlet})" if copy.outlet else ""
+        names.append(name + (f" [{copy.doc_id}]" if with_ids else ""))
+    return f"{'also in' if language == 'en' else 'juga di'}: " + "; ".join(names)
+
+
 @dataclass(frozen=True)
 class ArticleInfo:
     """An ingested article as the registry holds it (``text`` is empty in listings)."""
@@ -100,6 +128,8 @@ def to_jsonable(value: Any) -> Any:
             if hasattr(type(value), name):
                 out[name] = getattr(value, name)
         return out
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a NamedTuple: by its names
+        return {str(k): to_jsonable(v) for k, v in value._asdict().items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):

@@ -41,6 +41,7 @@ def test_seed_shaped_article() -> None:
             "Kecamatan Serpong Utara",
             "Kecamatan Pamulang",
         ],
+        "mentioned_regions": [],
     }
 
 
@@ -60,6 +61,7 @@ def test_nothing_found() -> None:
         "provinsi": [],
         "kabkota": [],
         "kecamatan": [],
+        "mentioned_regions": [],
     }
 
 

@@ -78,7 +78,7 @@ def load_file(
         max_bytes: larger files are refused without being read; a PDF or an image may hold
             this much a page (up to ``SCAN_FILE_FACTOR`` times it in all).
         max_chars: an article whose text is longer is refused.
-        timeout_s: HTML, PDF and Word files are parsed in a child process that is killed after
+        timeout_s: HTML, Markdown, PDF and Word files are parsed in a child process killed after
             this many seconds (the file is then a ``Failure``); for OCR, each page has this
             long. 0 parses in this process without a limit.
         ocr: ``auto`` (recognise scanned PDF pages and images with Tesseract when it is

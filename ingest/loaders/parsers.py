@@ -39,8 +39,9 @@ _PARSE_ERROR = {
     ".docx": "not a valid .docx",
 }
 # Parsers whose running time on a malformed file is not bounded by its size (PDFs too, through
-# ``pdf_layer`` and the OCR of their pages).
-SANDBOXED = frozenset({".html", ".htm", ".docx"})
+# ``pdf_layer`` and the OCR of their pages). Markdown too: rendering is linear but slow on
+# hostile input (400 KB of "![" took 14 s).
+SANDBOXED = frozenset({".html", ".htm", ".docx", ".md", ".markdown"})
 # Imports that should not count against the first call's deadline in the child. Not the OCR
 # libraries: pytesseract imports pandas (0.6 s), which a batch without scans should not pay.
 PRELOAD = ("ingest.loaders.parsers:preload",)
@@ -113,6 +114,10 @@ def preload() -> None:
     """Import the parser libraries (run once when the sandbox's child starts)."""
     import bs4
     import docx
+    import justext
+    import lxml.html
+    import markdown_it
     import pypdf
+    import trafilatura
 
-    del bs4, docx, pypdf
+    del bs4, docx, justext, lxml, markdown_it, pypdf, trafilatura

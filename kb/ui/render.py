@@ -14,7 +14,7 @@ from typing import Any
 
 from kb.answer import Answer, Citation
 from kb.filters import from_fields
-from kb.types import ArticleInfo, Hit, page_label
+from kb.types import ArticleCopy, ArticleInfo, Hit, also_in_label, page_label
 from kb.ui.labels import t
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -104,15 +104,19 @@ def format_answer(answer: Answer, lang: str = "id") -> str:
             head += (
                 f" — <{html.escape(c.url)}>" if c.url.startswith(("http://", "https://")) else ""
             )
+            copies = also_in_label(c.also_in, lang)
+            head += f"  \n{md_escape(copies)}" if copies else ""
             lines.append(head + f"  \n> {md_escape(c.quote)}")
     elif answer.hits:
         lines.append(f"**{t(lang, 'sources_closest')}:**")
         for n, hit in enumerate(answer.hits[:3], 1):
             place = (page_label(hit.page, hit.page_end, lang), hit.section)
             shown = " · ".join(md_escape(x) for x in place if x)
+            copies = also_in_label(hit.also_in, lang)
             lines.append(
                 f"{n}. **{md_escape(hit.title or hit.doc_id)}**"
                 + (f" — {shown}" if shown else "")
+                + (f"  \n{md_escape(copies)}" if copies else "")
                 + f"  \n> {md_escape(' '.join(hit.text.split()))}"
             )
     return "\n\n".join(lines)
@@ -216,9 +220,10 @@ def _source(
     article: ArticleInfo | None,
     lang: str,
     page: int | None = None,
+    copies: Sequence[ArticleCopy] = (),
 ) -> str:
-    """One source card: number, title, facts, the passage (cited part marked), the article
-    (opened at the cited page)."""
+    """One source card: number, title, facts, the other copies of the article, the passage
+    (cited part marked), the article (opened at the cited page)."""
     if span is None:
         passage = html.escape(hit.text)
     else:
@@ -235,6 +240,11 @@ def _source(
         f'<div class="source-head"><span class="source-n">[{n}]</span> '
         f'<strong class="source-title">{html.escape(title)}</strong></div>'
         + (f'<div class="source-meta">{meta_line}</div>' if meta_line else "")
+        + (
+            f'<div class="source-copies">{html.escape(also_in_label(copies, lang))}</div>'
+            if copies
+            else ""
+        )
         + f'<blockquote class="source-passage">{passage}</blockquote>{details}</div>'
     )
 
@@ -287,6 +297,7 @@ def sources_html(
                     None,
                     article(hit.doc_id),
                     lang,
+                    copies=hit.also_in,
                 )
             )
         return f'<div class="sources-panel abstained">{head}{"".join(cards)}</div>'
@@ -305,6 +316,7 @@ def sources_html(
                 article(c.doc_id),
                 lang,
                 c.page,
+                c.also_in,
             )
         )
     return f'<div class="sources-panel"><h4>{t(lang, "sources")}</h4>{"".join(cards)}</div>'
@@ -329,6 +341,7 @@ def answer_record(answer: Answer) -> dict[str, Any]:
                 "page": c.page,
                 "page_end": c.page_end,
                 "section": c.section,
+                "also_in": [copy._asdict() for copy in c.also_in],
             }
             for c in answer.citations
         ],
@@ -343,7 +356,7 @@ SOURCES_CSS = """
   padding: 0.6em 0.8em; margin-bottom: 0.6em; scroll-margin-top: 1em; }
 .source:target, .source.flash { outline: 2px solid var(--color-accent); }
 .source-n { font-weight: 700; color: var(--color-accent); }
-.source-meta { font-size: 0.85em; opacity: 0.8; margin: 0.2em 0; }
+.source-meta, .source-copies { font-size: 0.85em; opacity: 0.8; margin: 0.2em 0; }
 .source-passage { margin: 0.4em 0; padding-left: 0.6em;
   border-left: 3px solid var(--border-color-primary); white-space: pre-wrap; }
 .source mark { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 2px; }
