@@ -198,6 +198,12 @@ def _justext_paragraphs(markup: bytes | str) -> list[str]:
 def _tree_paragraphs(body: Any) -> list[str]:
     """Text runs of trafilatura's output tree that share their nearest block element form one
     whitespace-collapsed paragraph; a line break (``lb``) ends one too."""
+    return _grouped(_runs(body))
+
+
+def _grouped(runs: Iterable[tuple[str, object, bool]]) -> list[str]:
+    """Paragraphs from ``(text, block, is_break)`` runs: the runs of one block element form
+    one whitespace-collapsed paragraph; a break ends one."""
     paragraphs: list[str] = []
     parts: list[str] = []
     current: object = None
@@ -208,7 +214,7 @@ def _tree_paragraphs(body: Any) -> list[str]:
             paragraphs.append(text)
         parts.clear()
 
-    for text, block, is_break in _runs(body):
+    for text, block, is_break in runs:
         if is_break:
             flush()
             continue
@@ -386,23 +392,18 @@ def _drop_small_forms(soup: BeautifulSoup) -> None:
 
 def _html_paragraphs(container: Tag | BeautifulSoup) -> list[str]:
     """Text runs that share their nearest block element form one whitespace-collapsed paragraph."""
+    return _grouped(_soup_runs(container))
+
+
+def _soup_runs(container: Tag | BeautifulSoup) -> Iterator[tuple[str, object, bool]]:
+    """``(text, block, is_break)`` of BeautifulSoup's tree in document order."""
     from bs4 import NavigableString, Tag
     from bs4.element import PreformattedString
-
-    paragraphs: list[str] = []
-    parts: list[str] = []
-    current: object = None
-
-    def flush() -> None:
-        text = " ".join("".join(parts).split())
-        if text:
-            paragraphs.append(text)
-        parts.clear()
 
     for node in container.descendants:
         if isinstance(node, Tag):
             if node.name == "br":
-                flush()
+                yield "", None, True
             continue
         # PreformattedString covers comments, CDATA, doctypes and processing instructions.
         if not isinstance(node, NavigableString) or isinstance(node, PreformattedString):
@@ -410,9 +411,4 @@ def _html_paragraphs(container: Tag | BeautifulSoup) -> list[str]:
         block = node.parent
         while block is not None and block is not container and block.name not in _BLOCK_TAGS:
             block = block.parent
-        if block is not current:
-            flush()
-            current = block
-        parts.append(str(node))
-    flush()
-    return paragraphs
+        yield str(node), block, False
