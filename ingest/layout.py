@@ -414,16 +414,6 @@ def sections(headings: Sequence[Heading]) -> tuple[tuple[int, str], ...]:
     return tuple(out)
 
 
-def section_at(sections_: Sequence[tuple[int, str]], offset: int) -> str:
-    """The section path in force at ``offset`` ("" before the first heading)."""
-    path = ""
-    for start, name in sections_:
-        if start > offset:
-            break
-        path = name
-    return path
-
-
 def page_at(pages: Sequence[tuple[int, int]], offset: int) -> int | None:
     """The page ``offset`` is on (``None`` for a text without pages)."""
     page = None

@@ -178,7 +178,7 @@ def read_pdf(data: bytes, path: Path, limits: LoadLimits) -> Parsed:
     )
     if isinstance(layer, str):
         raise LoadError(layer)
-    _check_size(len(data), len(layer.pages), limits.max_bytes)
+    _check_size(len(data), len(layer.lines), limits.max_bytes)
     pages = list(layer.pages)
     todo = [i for i, text in enumerate(pages) if layer.images[i] and not usable_text(text)]
     recognised: list[int] = []

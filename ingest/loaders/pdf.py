@@ -38,16 +38,23 @@ NO_TEXT_LAYER = "no text layer (scanned PDF?)"
 
 @dataclass(frozen=True)
 class PdfLayer:
-    """What pypdf reads of a PDF: each page's text layer (as text, and as lines with their
-    positions), whether each page shows an image (a scan is a picture of the page), the
-    document-info title ("" when it says nothing) and the outline ``(level, page index,
-    title)``."""
+    """What pypdf reads of a PDF: each page's text layer as lines with their positions,
+    whether each page shows an image (a scan is a picture of the page), the document-info
+    title ("" when it says nothing) and the outline ``(level, page index, title)``."""
 
-    pages: tuple[str, ...]
+    lines: tuple[tuple[Line, ...], ...]
     images: tuple[bool, ...]
     info_title: str
-    lines: tuple[tuple[Line, ...], ...] = ()
     outline: tuple[tuple[int, int, str], ...] = ()
+
+    @property
+    def pages(self) -> tuple[str, ...]:
+        """Each page's text layer as text."""
+        return tuple(_page_text(page) for page in self.lines)
+
+
+def _page_text(lines: tuple[Line, ...]) -> str:
+    return "\n".join(line.text for line in lines).strip()
 
 
 def read_layer(data: bytes, path: Path, max_chars: int) -> PdfLayer:
@@ -77,14 +84,12 @@ def _read_layer(data: bytes, path: Path, max_chars: int) -> PdfLayer:
             raise LoadError(f"encrypted PDF that cannot be opened: {short(e)}") from e
         if opened == PasswordType.NOT_DECRYPTED:
             raise LoadError("encrypted PDF (needs a password)")
-    pages: list[str] = []
     lines: list[tuple[Line, ...]] = []
     images: list[bool] = []
     total = 0
     for page in reader.pages:
         found = page_lines(page)
-        text = "\n".join(line.text for line in found).strip()
-        pages.append(text)
+        text = _page_text(found)
         lines.append(found)
         images.append(_shows_image(page))
         if text:
@@ -92,11 +97,7 @@ def _read_layer(data: bytes, path: Path, max_chars: int) -> PdfLayer:
             if total > max_chars:
                 raise LoadError(too_long(total, max_chars))
     return PdfLayer(
-        tuple(pages),
-        tuple(images),
-        _pdf_info_title(reader, path.stem),
-        tuple(lines),
-        _outline(reader),
+        tuple(lines), tuple(images), _pdf_info_title(reader, path.stem), _outline(reader)
     )
 
 
