@@ -4,6 +4,9 @@
 
 Stores (default embedder), each question asked with ``reader=e5-reader`` and ``reader=none``:
 
+0. the bundled sample and distractor articles: the own question set
+   (``tests/data/sample_questions.jsonl``), Indonesian and English apart (the answerable ones
+   answered with their answer, declined; the unanswerable declined);
 1. the facqa-dev corpus: facqa-dev ``valid`` (gold answer in the answer text, words, declines;
    whole and on the questions whose passage no ``train`` question uses), and MRR@10 of the
    final order (the reader's order for the passages it read, fusion order after them);
@@ -31,10 +34,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Table, percentile, read_jsonl, settings_for, workdir, write_jsonl
+from _common import (
+    SAMPLE_QUESTIONS,
+    Table,
+    percentile,
+    read_jsonl,
+    sample_rows,
+    settings_for,
+    workdir,
+    write_jsonl,
+)
 
 from kb import mrc
-from kb.evaluate import PlainBM25, score
+from kb.evaluate import PlainBM25, ranking_ids, score
 from kb.knowledge_base import KnowledgeBase
 from kb.reader import Reader, load_manifest
 
@@ -56,7 +68,7 @@ class Timed:
             started = time.perf_counter()
             hits, spans = timed._original(reader, *args, **kwargs)
             timed.seconds.append(time.perf_counter() - started)
-            timed.margins.append(spans[0].margin if spans else float("-inf"))
+            timed.margins.append(max((s.margin for s in spans), default=float("-inf")))
             return hits, spans
 
         Reader.rank = rank  # type: ignore[method-assign]
@@ -132,13 +144,51 @@ def summary(results: Sequence[Result]) -> tuple[float, float, float]:
     )
 
 
+def own_set(work: Path, modes: Sequence[str], timer: Timed) -> None:
+    """Section 0: the own question set over the bundled articles, by language."""
+    write_jsonl(work / "samples.jsonl", sample_rows())
+    kb = KnowledgeBase(settings=settings_for(work / "samples-store", None))
+    assert kb.ingest([work / "samples.jsonl"]).ok
+    questions = read_jsonl(SAMPLE_QUESTIONS)
+    for q in questions:
+        q["answers"] = [{"text": q["answer"]}] if q.get("answer") else []
+    rows = []
+    for mode in modes:
+        for name, res in ask_all(kb, questions, mode, timer).items():
+            for lang in ("id", "en"):
+                part = [r for r, q in zip(res, questions, strict=True) if q["lang"] == lang]
+                kinds = [bool(q["answers"]) for q in questions if q["lang"] == lang]
+                ans = [r for r, a in zip(part, kinds, strict=True) if a]
+                unans = [r for r, a in zip(part, kinds, strict=True) if not a]
+                gold, declined, _ = summary(ans)
+                rows.append([name, lang, len(ans), gold, declined, len(unans), summary(unans)[1]])
+    print("\nown question set over the bundled articles")
+    print(
+        Table(
+            ["reader", "language", "answerable", "gold in answer", "declined", "unanswerable",
+             "declined"],
+            rows,
+        ).render(), flush=True
+    )  # fmt: skip
+    kb.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--quick", action="store_true", help="a few questions of each set")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--sections",
+        default="0123",
+        help="which of the sections 0-3 to run (default: all); m: section 1's MRR alone",
+    )
+    parser.add_argument(
+        "--modes", nargs="+", default=list(MODES), choices=MODES, help="answer modes asked"
+    )
     args = parser.parse_args()
+    modes = args.modes
     facqa = args.data / "facqa-dev"
     corpus = read_jsonl(facqa / "corpus.jsonl")
     questions = read_jsonl(facqa / "questions.jsonl")
@@ -151,6 +201,10 @@ def main() -> None:
     unseen = [q for q in valid if q["context_id"] not in train_passages]
     timer = Timed()
     with workdir(args.workdir, args.keep, "kb-answers-") as work, timer:
+        if "0" in args.sections:
+            own_set(work, modes, timer)
+        if not set(args.sections) & set("123m"):
+            return
         write_jsonl(work / "facqa.jsonl", corpus)
         kb = KnowledgeBase(settings=settings_for(work / "store", None))
         started = time.perf_counter()
@@ -158,112 +212,118 @@ def main() -> None:
         print(f"facqa-dev corpus ingested in {time.perf_counter() - started:.0f} s", flush=True)
 
         # 1. facqa-dev valid on the full store
-        rows = []
-        for mode in MODES:
-            timer.seconds.clear()
-            systems = ask_all(kb, valid, mode, timer)
-            seconds = list(timer.seconds)
-            for name, res in systems.items():
-                by_id = dict(zip([q["id"] for q in valid], res, strict=True))
-                whole = summary(res)
-                part = summary([by_id[q["id"]] for q in unseen])
-                rows.append([name, len(valid), *whole, len(unseen), *part])
-            if seconds:
-                print(
-                    f"reader time per ask ({len(seconds)} asks): p50 "
-                    f"{percentile(seconds, 0.5) * 1000:.0f} ms, p95 "
-                    f"{percentile(seconds, 0.95) * 1000:.0f} ms"
-                )
-        print("\nfacqa-dev valid, full facqa-dev store")
-        print(
-            Table(
-                ["reader", "n", "gold in answer", "declined", "words", "unseen n", "gold",
-                 "declined", "words"],
-                rows,
-            ).render()
-        )  # fmt: skip
+        if "1" in args.sections:
+            rows = []
+            for mode in modes:
+                timer.seconds.clear()
+                systems = ask_all(kb, valid, mode, timer)
+                seconds = list(timer.seconds)
+                for name, res in systems.items():
+                    by_id = dict(zip([q["id"] for q in valid], res, strict=True))
+                    whole = summary(res)
+                    part = summary([by_id[q["id"]] for q in unseen])
+                    rows.append([name, len(valid), *whole, len(unseen), *part])
+                if seconds:
+                    print(
+                        f"reader time per ask ({len(seconds)} asks): p50 "
+                        f"{percentile(seconds, 0.5) * 1000:.0f} ms, p95 "
+                        f"{percentile(seconds, 0.95) * 1000:.0f} ms"
+                    )
+            print("\nfacqa-dev valid, full facqa-dev store")
+            print(
+                Table(
+                    ["reader", "n", "gold in answer", "declined", "words", "unseen n", "gold",
+                     "declined", "words"],
+                    rows,
+                ).render()
+            )  # fmt: skip
 
-        kb.settings = kb.settings.with_overrides(reader="e5-reader")
-        plain = PlainBM25(kb)
-        gold = [q["context_id"] for q in valid]
-        systems = {
-            "product + reader": lambda q: [h.doc_id for h in kb.retrieve(q, 10, rerank=True)],
-            "product": lambda q: [h.doc_id for h in kb.retrieve(q, 10)],
-            "plain-bm25": lambda q: plain.rank(q, 10),
-        }
-        mrr_rows = []
-        for name, run in systems.items():
-            m = score(name, "all", [run(q["question"]) for q in valid], gold)
-            mrr_rows.append(
-                [name, f"{m.recall_at_1:.3f}", f"{m.recall_at_5:.3f}", f"{m.mrr_at_10:.3f}"]
-            )
-        print("\nfacqa-dev valid retrieval (final order)")
-        print(Table(["system", "R@1", "R@5", "MRR@10"], mrr_rows).render(), flush=True)
+        # 1m. MRR@10 of the final order (also alone: --sections m)
+        if "1" in args.sections or "m" in args.sections:
+            kb.settings = kb.settings.with_overrides(reader="e5-reader")
+            plain = PlainBM25(kb)
+            gold = [q["context_id"] for q in valid]
+            systems = {
+                "product + reader": lambda q: ranking_ids(kb.retrieve(q, 10, rerank=True)),
+                "product": lambda q: ranking_ids(kb.retrieve(q, 10)),
+                "plain-bm25": lambda q: plain.rank(q, 10),
+            }
+            mrr_rows = []
+            for name, run in systems.items():
+                m = score(name, "all", [run(q["question"]) for q in valid], gold)
+                mrr_rows.append(
+                    [name, f"{m.recall_at_1:.3f}", f"{m.recall_at_5:.3f}", f"{m.mrr_at_10:.3f}"]
+                )
+            print("\nfacqa-dev valid retrieval (final order)")
+            print(Table(["system", "R@1", "R@5", "MRR@10"], mrr_rows).render(), flush=True)
 
         # 2. IDK-MRC valid paragraphs added
-        paragraphs = {}
-        for e in idk:
-            paragraphs.setdefault(e.group, e.context)
-        write_jsonl(
-            work / "idk.jsonl",
-            [{"id": f"idkvalid-{g.split(':p')[-1]}", "title": "", "text": t}
-             for g, t in paragraphs.items()],
-        )  # fmt: skip
-        assert kb.ingest([work / "idk.jsonl"]).ok
-        idk_qs = [
-            {"question": e.question, "answers": [{"text": a} for a, _ in e.answers]} for e in idk
-        ]
-        rows = []
-        for mode in MODES:
-            for name, res in ask_all(kb, idk_qs, mode, timer).items():
-                ans = [r for r, e in zip(res, idk, strict=True) if e.answerable]
-                unans = [r for r, e in zip(res, idk, strict=True) if not e.answerable]
-                a_gold, a_declined, a_words = summary(ans)
-                rows.append(
-                    [name, len(unans), summary(unans)[1], len(ans), a_gold, a_declined, a_words]
-                )
-        print("\nIDK-MRC valid over facqa-dev + IDK-MRC valid paragraphs")
-        print(
-            Table(
-                ["reader", "unanswerable", "declined", "answerable", "gold in answer",
-                 "declined", "words"],
-                rows,
-            ).render(), flush=True
-        )  # fmt: skip
-        for doc_id in [f"idkvalid-{g.split(':p')[-1]}" for g in paragraphs]:
-            kb.delete(doc_id)
+        if "2" in args.sections:
+            paragraphs = {}
+            for e in idk:
+                paragraphs.setdefault(e.group, e.context)
+            write_jsonl(
+                work / "idk.jsonl",
+                [{"id": f"idkvalid-{g.split(':p')[-1]}", "title": "", "text": t}
+                 for g, t in paragraphs.items()],
+            )  # fmt: skip
+            assert kb.ingest([work / "idk.jsonl"]).ok
+            idk_qs = [
+                {"question": e.question, "answers": [{"text": a} for a, _ in e.answers]}
+                for e in idk
+            ]
+            rows = []
+            for mode in modes:
+                for name, res in ask_all(kb, idk_qs, mode, timer).items():
+                    ans = [r for r, e in zip(res, idk, strict=True) if e.answerable]
+                    unans = [r for r, e in zip(res, idk, strict=True) if not e.answerable]
+                    a_gold, a_declined, a_words = summary(ans)
+                    rows.append(
+                        [name, len(unans), summary(unans)[1], len(ans), a_gold, a_declined, a_words]
+                    )
+            print("\nIDK-MRC valid over facqa-dev + IDK-MRC valid paragraphs")
+            print(
+                Table(
+                    ["reader", "unanswerable", "declined", "answerable", "gold in answer",
+                     "declined", "words"],
+                    rows,
+                ).render(), flush=True
+            )  # fmt: skip
+            for doc_id in [f"idkvalid-{g.split(':p')[-1]}" for g in paragraphs]:
+                kb.delete(doc_id)
 
         # 3. gold passages of 100 valid questions removed
-        gone = {q["context_id"] for q in removed_qs}
-        for doc_id in gone:
-            kb.delete(doc_id)
-        remaining = [p["text"].lower() for p in corpus if p["id"] not in gone]
-        elsewhere = {
-            q["id"]
-            for q in removed_qs
-            if any(a["text"].lower() in t for a in q["answers"] for t in remaining)
-        }
-        others = [q for q in valid if q["context_id"] not in gone]
-        rows = []
-        for mode in MODES:
-            removed_res = ask_all(kb, removed_qs, mode, timer)
-            others_res = ask_all(kb, others, mode, timer)
-            for name, res in removed_res.items():
-                clean = [
-                    r for r, q in zip(res, removed_qs, strict=True) if q["id"] not in elsewhere
-                ]
-                rows.append(
-                    [name, len(removed_qs), summary(res)[1], len(clean), summary(clean)[1],
-                     len(others), summary(others_res[name])[1]]
-                )  # fmt: skip
-        print("\nfacqa-dev valid with 100 gold passages removed (seed 7)")
-        print(
-            Table(
-                ["reader", "removed", "declined", "answer nowhere else", "declined",
-                 "others", "false declines"],
-                rows,
-            ).render()
-        )  # fmt: skip
+        if "3" in args.sections:
+            gone = {q["context_id"] for q in removed_qs}
+            for doc_id in gone:
+                kb.delete(doc_id)
+            remaining = [p["text"].lower() for p in corpus if p["id"] not in gone]
+            elsewhere = {
+                q["id"]
+                for q in removed_qs
+                if any(a["text"].lower() in t for a in q["answers"] for t in remaining)
+            }
+            others = [q for q in valid if q["context_id"] not in gone]
+            rows = []
+            for mode in modes:
+                removed_res = ask_all(kb, removed_qs, mode, timer)
+                others_res = ask_all(kb, others, mode, timer)
+                for name, res in removed_res.items():
+                    clean = [
+                        r for r, q in zip(res, removed_qs, strict=True) if q["id"] not in elsewhere
+                    ]
+                    rows.append(
+                        [name, len(removed_qs), summary(res)[1], len(clean), summary(clean)[1],
+                         len(others), summary(others_res[name])[1]]
+                    )  # fmt: skip
+            print("\nfacqa-dev valid with 100 gold passages removed (seed 7)")
+            print(
+                Table(
+                    ["reader", "removed", "declined", "answer nowhere else", "declined",
+                     "others", "false declines"],
+                    rows,
+                ).render()
+            )  # fmt: skip
         kb.close()
 
 

@@ -402,9 +402,11 @@ def compose_span(hits: Sequence[Hit], spans: Sequence[Span]) -> tuple[str, str]:
     ``SPAN_CONTEXT_WORDS`` words of it on each side, "…" where cut), cited to every read
     passage whose answering span says the same; and the span alone.
 
-    ``hits`` and ``spans`` are in the reader's order (best first); the first span answers.
+    ``hits`` and ``spans`` are in the reader's order (``Reader.rank``); the span with the
+    largest margin answers.
     """
-    best, hit = spans[0], hits[0]
+    b = max(range(len(spans)), key=lambda i: spans[i].margin)
+    best, hit = spans[b], hits[b]
     start, end = best.start, best.end
     for a, b in split_sentences(hit.text):
         if a <= best.start < b:
@@ -422,7 +424,7 @@ def compose_span(hits: Sequence[Hit], spans: Sequence[Span]) -> tuple[str, str]:
     sentence = f"{before}**{best.text}**{after}".strip()
     same = normalize_span(best.text)
     cited = [i for i, s in enumerate(spans) if s.answerable and normalize_span(s.text) == same]
-    markers = " ".join(f"[{i + 1}]" for i in dict.fromkeys([0, *cited]))
+    markers = " ".join(f"[{i + 1}]" for i in dict.fromkeys([b, *cited]))
     return f"{sentence} {markers}", best.text
 
 

@@ -258,7 +258,7 @@ class AnswerChain:
         reader = self.kb.reader
         assert reader is not None
         limit = reader.threshold + self.kb.settings.reader_margin
-        return not spans or spans[0].margin <= limit
+        return not spans or max(s.margin for s in spans) <= limit
 
     def _similarity(self, query: str) -> Callable[[list[str]], Sequence[float]]:
         embedder = self.kb.embedder

@@ -106,7 +106,7 @@ def load_questions(path: str | Path, split: str | None = None) -> list[Question]
 COPIES = "\x1f"
 
 
-def _ids(hits: Sequence[Hit]) -> list[str]:
+def ranking_ids(hits: Sequence[Hit]) -> list[str]:
     """A ranking: each hit's doc_id, with the copies collapsed into it."""
     return [COPIES.join([h.doc_id, *(c.doc_id for c in h.also_in)]) for h in hits]
 
@@ -172,10 +172,10 @@ def evaluate(
     systems: dict[str, Callable[[str], list[str]]] = {}
     if kb.reader is not None:
         # the order the answers use: the reader's for the passages it read, fusion's after
-        systems["product+reader"] = lambda q: _ids(kb.retrieve(q, k, rerank=True))
+        systems["product+reader"] = lambda q: ranking_ids(kb.retrieve(q, k, rerank=True))
     systems |= {
-        "product": lambda q: _ids(kb.retrieve(q, k)),
-        "dense-only": lambda q: _ids(kb.retrieve(q, k, mode="dense")),
+        "product": lambda q: ranking_ids(kb.retrieve(q, k)),
+        "dense-only": lambda q: ranking_ids(kb.retrieve(q, k, mode="dense")),
         "plain-bm25": lambda q: plain.rank(q, k),
     }
     rankings: dict[str, dict[str, list[str]]] = {name: {} for name in systems}

@@ -170,6 +170,12 @@ def train(args: argparse.Namespace) -> None:
     work = Path(args.work).expanduser()
     work.mkdir(parents=True, exist_ok=True)
     model, tokenizer = build_model()
+    if args.init:
+        from safetensors.torch import load_file
+
+        start = {k: v.float() for k, v in load_file(args.init).items()}
+        model.load_state_dict(start, strict=False)
+        log.info("started from %s (%d tensors)", args.init, len(start))
     names = set(trainable_names(model, args.layers))
     for n, p in model.named_parameters():
         p.requires_grad = n in names
@@ -322,7 +328,7 @@ def finish(
         "max_length": 256,
         "training": {
             k: getattr(args, k)
-            for k in ("epochs", "lr", "batch_size", "layers", "seed", "limit", "threads")
+            for k in ("init", "epochs", "lr", "batch_size", "layers", "seed", "limit", "threads")
         },
         "held_out": report,
         "held_out_thresholds": {"about": HELD_OUT_ABOUT, **at},
@@ -337,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--name", default=READER_NAME)
     parser.add_argument("--out", default="", help="folder for the files (default: kb/models)")
     parser.add_argument("--work", default="", help="checkpoint folder")
+    parser.add_argument(
+        "--init", default="", help="start from these trained tensors (a reader's .safetensors)"
+    )
     parser.add_argument("--layers", type=int, default=6, help="top encoder layers trained")
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--lr", type=float, default=1e-4)

@@ -9,8 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from kb import mrc
+from kb.answer import compose_span
 from kb.cli import cli
-from kb.reader import Reader, load_manifest, shipped_files
+from kb.reader import Reader, Span, load_manifest, shipped_files
+from kb.types import Hit
 
 # Written for these tests (no source): a kecamatan's evening service.
 PASSAGE_ID = (
@@ -102,7 +104,7 @@ def test_shipped_weights_match_their_manifest() -> None:
     weights, _ = shipped_files()
     manifest = load_manifest()
     assert hashlib.sha256(weights.read_bytes()).hexdigest() == manifest["sha256"]
-    assert weights.stat().st_size < 25_000_000
+    assert weights.stat().st_size < 50_000_000
 
 
 @pytest.mark.model
@@ -128,9 +130,9 @@ def test_windows_cover_a_long_passage_with_exact_offsets(reader: Reader) -> None
             "Rina Wulandari",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="reader-v2 points at 'Rina Wulandari' with a margin of 2.52, just under "
-                "its threshold of 2.56: it declines (reader-v1 answered it; the English "
-                "question below is answered)",
+                reason="the reader points at 'Rina Wulandari' under its threshold and declines "
+                "(v2: margin 2.52 against 2.56; v3: -0.70 against 2.47; v1 answered it; the "
+                "English question below is answered)",
             ),
         ),
         ("Berapa warga yang memakai layanan malam pada bulan pertama?", PASSAGE_ID, "340"),
@@ -207,3 +209,19 @@ def test_kb_eval_scores_the_reader_on_a_reading_set(tmp_path: Path) -> None:
     # the answerable one answered (its span may hold a word more than "340"), the other declined
     assert scores["answerable_declined"] == 0.0 and scores["unanswerable_declined"] == 1.0
     assert scores["f1"] >= 0.8
+
+
+def test_the_answer_is_the_span_with_the_largest_margin() -> None:
+    """The reader's order may put a passage first whose span has a smaller margin (it stood
+    higher in the fusion order); the answer is still the most confident span, cited there."""
+    texts = ["Camat Sukamaju: Rina Wulandari.", "Kepala desa Sukamaju: Budi Santoso."]
+    first, second = (
+        Hit(d, f"{d}#0", d, t, 1.0, 0, len(t), {}) for d, t in zip("ab", texts, strict=True)
+    )
+    spans = [
+        Span("Rina Wulandari", texts[0].index("Rina"), len(texts[0]) - 1, 9.0, 4.0, 5.0, True),
+        Span("Budi Santoso", texts[1].index("Budi"), len(texts[1]) - 1, 11.0, 3.0, 8.0, True),
+    ]
+    text, short = compose_span([first, second], spans)
+    assert short == "Budi Santoso"
+    assert text.endswith("[2]") and "[1]" not in text
