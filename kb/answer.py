@@ -405,8 +405,8 @@ def compose_span(hits: Sequence[Hit], spans: Sequence[Span]) -> tuple[str, str]:
     ``hits`` and ``spans`` are in the reader's order (``Reader.rank``); the span with the
     largest margin answers.
     """
-    b = max(range(len(spans)), key=lambda i: spans[i].margin)
-    best, hit = spans[b], hits[b]
+    top = max(range(len(spans)), key=lambda i: spans[i].margin)
+    best, hit = spans[top], hits[top]
     start, end = best.start, best.end
     for a, b in split_sentences(hit.text):
         if a <= best.start < b:
@@ -424,7 +424,7 @@ def compose_span(hits: Sequence[Hit], spans: Sequence[Span]) -> tuple[str, str]:
     sentence = f"{before}**{best.text}**{after}".strip()
     same = normalize_span(best.text)
     cited = [i for i, s in enumerate(spans) if s.answerable and normalize_span(s.text) == same]
-    markers = " ".join(f"[{i + 1}]" for i in dict.fromkeys([b, *cited]))
+    markers = " ".join(f"[{i + 1}]" for i in dict.fromkeys([top, *cited]))
     return f"{sentence} {markers}", best.text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -224,4 +225,5 @@ def test_the_answer_is_the_span_with_the_largest_margin() -> None:
     ]
     text, short = compose_span([first, second], spans)
     assert short == "Budi Santoso"
-    assert text.endswith("[2]") and "[1]" not in text
+    assert re.findall(r"\[\d+\]", text) == ["[2]"]
+    assert text.startswith("Kepala desa Sukamaju: **Budi Santoso**")
