@@ -100,6 +100,7 @@ def secret_env(refusing: RefusingServer, auth_file: Path) -> dict[str, str]:
         "KB_ABSTAIN_DENSE": "0",
         "KB_ABSTAIN_LEXICAL": "0",
         "KB_ABSTAIN_DENSE_CROSSLINGUAL": "0",
+        "KB_READER": "none",  # the reader may decline, and the model must be called
         "OPENAI_API_KEY": API_KEY,
         "OPENAI_BASE_URL": refusing.base_url,
         "KB_AUTH": str(auth_file),
