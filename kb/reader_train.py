@@ -16,8 +16,10 @@ Training fine-tunes the top ``--layers`` encoder layers and the QA head (embeddi
 layers frozen, which also spares their backward pass), AdamW with linear warm-up and decay,
 batches of similar length. Checkpoints go to ``--work`` (default
 ``~/.cache/kb-inovasi/training/<name>``) every ``--checkpoint-every`` steps and a run resumes
-from the last one. At the end it scores the held-out slice, picks the threshold with the best
-SQuAD 2.0 F1 there, and writes ``kb/models/<name>.safetensors`` (the trained tensors, fp16) and
+from the last one; when the checkpoint is gone, ``--init <the weights it wrote> --start-step N``
+goes on at step N of the same batch order and rate schedule (the optimizer's moments anew).
+At the end it scores the held-out slice, picks the threshold with the best SQuAD 2.0 F1 there,
+and writes ``kb/models/<name>.safetensors`` (the trained tensors, fp16) and
 ``<name>.json`` (their sha256, the threshold, the run's settings and held-out figures).
 
 Needs only what the product installs (torch, transformers, bm25s).
@@ -32,6 +34,7 @@ import math
 import os
 import random
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -162,6 +165,23 @@ def trainable_names(model: Any, layers: int) -> list[str]:
     return [n for n, _ in model.named_parameters() if n.startswith(keep) or n.startswith("qa_")]
 
 
+def schedule(optimizer: Any, total: int, start: int = 0) -> Any:
+    """Linear warm-up over 6% of ``total`` steps, then linear decay to 0, standing at
+    ``start`` (a run that goes on where another stopped gets the rate of that step)."""
+    import torch
+
+    warmup = max(1, int(0.06 * total))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))),
+    )
+    with warnings.catch_warnings():  # stepping the schedule alone, before any optimizer step
+        warnings.simplefilter("ignore", UserWarning)
+        for _ in range(start):
+            scheduler.step()
+    return scheduler
+
+
 def train(args: argparse.Namespace) -> None:
     import torch
 
@@ -188,12 +208,8 @@ def train(args: argparse.Namespace) -> None:
     log.info("%d windows, %d steps an epoch, %d steps in all", len(feats), per_epoch, total)
     params = [p for n, p in model.named_parameters() if n in names]
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    warmup = max(1, int(0.06 * total))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))),
-    )
-    step = 0
+    scheduler = schedule(optimizer, total, args.start_step)
+    step = args.start_step
     ckpt = work / "checkpoint.pt"
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
@@ -328,7 +344,17 @@ def finish(
         "max_length": 256,
         "training": {
             k: getattr(args, k)
-            for k in ("init", "epochs", "lr", "batch_size", "layers", "seed", "limit", "threads")
+            for k in (
+                "init",
+                "start_step",
+                "epochs",
+                "lr",
+                "batch_size",
+                "layers",
+                "seed",
+                "limit",
+                "threads",
+            )
         },
         "held_out": report,
         "held_out_thresholds": {"about": HELD_OUT_ABOUT, **at},
@@ -345,6 +371,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--work", default="", help="checkpoint folder")
     parser.add_argument(
         "--init", default="", help="start from these trained tensors (a reader's .safetensors)"
+    )
+    parser.add_argument(
+        "--start-step",
+        type=int,
+        default=0,
+        help="begin at this step of the batch order and rate schedule (with --init: go on "
+        "where an earlier run whose checkpoint is gone stopped; the optimizer starts anew)",
     )
     parser.add_argument("--layers", type=int, default=6, help="top encoder layers trained")
     parser.add_argument("--epochs", type=float, default=2.0)

@@ -125,17 +125,7 @@ def test_windows_cover_a_long_passage_with_exact_offsets(reader: Reader) -> None
 @pytest.mark.parametrize(
     ("question", "passage", "answer"),
     [
-        pytest.param(
-            "Siapa Camat Sukamaju?",
-            PASSAGE_ID,
-            "Rina Wulandari",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the reader points at 'Rina Wulandari' under its threshold and declines "
-                "(v2: margin 2.52 against 2.56; v3: -0.70 against 2.47; v1 answered it; the "
-                "English question below is answered)",
-            ),
-        ),
+        ("Siapa Camat Sukamaju?", PASSAGE_ID, "Rina Wulandari"),
         ("Berapa warga yang memakai layanan malam pada bulan pertama?", PASSAGE_ID, "340"),
         ("Who is the head of Rivermouth district?", PASSAGE_EN, "Samuel Hartono"),
         ("Who is the camat of Sukamaju?", PASSAGE_ID, "Rina Wulandari"),
@@ -227,3 +217,23 @@ def test_the_answer_is_the_span_with_the_largest_margin() -> None:
     assert short == "Budi Santoso"
     assert re.findall(r"\[\d+\]", text) == ["[2]"]
     assert text.startswith("Kepala desa Sukamaju: **Budi Santoso**")
+
+
+def test_training_goes_on_at_the_rate_of_its_start_step() -> None:
+    import torch
+
+    from kb.reader_train import schedule
+
+    def rates(start: int) -> list[float]:
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        scheduler = schedule(optimizer, 100, start)
+        out = []
+        for _ in range(start, 100):
+            out.append(scheduler.get_last_lr()[0])
+            optimizer.step()
+            scheduler.step()
+        return out
+
+    whole = rates(0)
+    assert whole[0] < whole[6] == max(whole) and whole[-1] < 0.02  # warm-up, then decay
+    assert rates(50) == pytest.approx(whole[50:])
