@@ -312,13 +312,15 @@ def score_sentences(
     if not sentences:
         return []
     q_list = analyze(question)
-    q_tokens = set(q_list)
     q_pairs = set(itertools.pairwise(q_list))
     idf = _idf(sentences)
-    unseen = math.log(1 + len(sentences))
+    # The question's words that no sentence holds tell no sentence from another; counted,
+    # they only shrink the word share beside the passage's rank (an English question's own
+    # words would outweigh the Indonesian ones the glossary adds for it).
+    q_tokens = set(q_list) & idf.keys()
 
     def weight(tokens: set[str]) -> float:
-        return sum(idf.get(t, unseen) for t in tokens)
+        return sum(idf[t] for t in tokens)
 
     q_weight = weight(q_tokens) or 1.0
     # The question's words that are not in an article's title point at the sentence that
