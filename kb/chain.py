@@ -11,7 +11,7 @@ import logging
 import re
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from kb.answer import (
 )
 from kb.errors import ConfigError, KbError, ModelError
 from kb.keyword import analyze
+from kb.question import normalize_question
 from kb.reader import Span
 from kb.redact import redact
 from kb.retriever import document_hit
@@ -226,10 +227,13 @@ class AnswerChain:
         self.k = k
         self.mode = "extractive" if llm is None else f"llm:{_model_name(llm)}"
         self.retriever = kb.as_retriever(k=k, per_article=None)
-        self.runnable: Runnable[dict[str, Any], Answer] = (
-            RunnablePassthrough.assign(query=RunnableLambda(self._query))
-            | RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve))
-            | RunnableLambda(self._answer)
+        # question (+ history, filters) -> + query -> + hits; then the answer. ``stream`` runs
+        # ``prepare`` and the answer's steps itself, to yield the chat model's text as it comes.
+        self.prepare: Runnable[dict[str, Any], dict[str, Any]] = RunnablePassthrough.assign(
+            query=RunnableLambda(self._query)
+        ) | RunnablePassthrough.assign(hits=RunnableLambda(self._retrieve))
+        self.runnable: Runnable[dict[str, Any], Answer] = self.prepare | RunnableLambda(
+            self._answer
         )
 
     def _query(self, state: dict[str, Any]) -> str:
@@ -245,13 +249,6 @@ class AnswerChain:
         k = max(self.k, self.kb.settings.reader_passages if self.kb.reader else 0)
         documents = self.retriever.invoke(state["query"], config, k=k, filters=state.get("filters"))
         return [document_hit(d) for d in documents]
-
-    def _read(self, query: str, hits: list[Hit]) -> tuple[list[Hit], list[Span]] | None:
-        """With a reader: the hits in its order and the read ones' spans (``None``: none)."""
-        reader = self.kb.reader
-        if reader is None:
-            return None
-        return reader.rank(query, hits, self.kb.settings.reader_passages)
 
     def _declines(self, spans: Sequence[Span]) -> bool:
         """The reader's decision: no read passage's span beats "no answer" by the margin."""
@@ -287,42 +284,66 @@ class AnswerChain:
             return dense < settings.abstain_dense_crosslingual
         return dense < settings.abstain_dense and lexical < settings.abstain_lexical
 
-    def _answer(self, state: dict[str, Any]) -> Answer:
-        question, hits, query = state["question"], state["hits"], state["query"]
-        language = detect_language(question)
-        if hits and not regions_not_covered(query, hits) and self.kb.reader is not None:
-            return self._answer_read(state, language)
-        coverage = self.kb.ranker.index.coverage(query)
-        if not hits or self._gate(query, hits, coverage):
-            return abstain(question, hits, query=query, mode=self.mode, language=language)
-        if self.llm is None:
-            rerank = RERANK_CROSSLINGUAL if coverage < 0.5 else RERANK
-            text, _ = compose_extractive(query, hits, self._similarity(query), rerank=rerank)
-        else:
-            with model_errors():
-                reply = self.llm.invoke(llm_messages(question, hits))
-            text = _text(reply)
-        return check(question, text, hits, query=query, mode=self.mode, language=language)
+    def _plan(self, state: dict[str, Any]) -> _Plan:
+        """Whether to answer, and from which passages in which order.
 
-    def _answer_read(self, state: dict[str, Any], language: str) -> Answer:
-        """The reader reads the top passages: it declines, or its span answers (extractive)
-        or lets the chat model answer from the passages in its order."""
-        question, query = state["question"], state["query"]
-        read = self._read(query, state["hits"])
-        assert read is not None
-        hits, spans = read
-        if self._declines(spans):
-            return abstain(question, hits, query=query, mode=self.mode, language=language)
-        if self.llm is not None:
-            with model_errors():
-                reply = self.llm.invoke(llm_messages(question, hits))
-            return check(question, _text(reply), hits, query=query, mode=self.mode,
-                         language=language)  # fmt: skip
-        text, short = compose_span(hits, spans)
-        answer = check(question, text, hits, query=query, mode=self.mode, language=language)
-        if answer.abstained:
+        The region rule first (a question naming a region none of the passages is about is
+        declined); then, with a reader, its decision over the passages it read (which it puts
+        in its order); without one, the evidence gate.
+        """
+        hits, query = state["hits"], state["query"]
+        if not hits or regions_not_covered(query, hits):
+            return _Plan(hits, declined=True)
+        if self.kb.reader is not None:
+            hits, spans = self.kb.reader.rank(query, hits, self.kb.settings.reader_passages)
+            return _Plan(hits, spans=spans, declined=self._declines(spans))
+        coverage = self.kb.ranker.index.coverage(query)
+        return _Plan(hits, coverage=coverage, declined=self._gate(query, hits, coverage))
+
+    def _extract(self, query: str, plan: _Plan) -> tuple[str, str]:
+        """The answer without a chat model, and its short form: the reader's span in its
+        sentence, or (no reader) the sentences the rules pick (no short form)."""
+        if plan.spans is not None:
+            return compose_span(plan.hits, plan.spans)
+        assert plan.coverage is not None
+        rerank = RERANK_CROSSLINGUAL if plan.coverage < 0.5 else RERANK
+        text, _ = compose_extractive(query, plan.hits, self._similarity(query), rerank=rerank)
+        return text, ""
+
+    def _abstain(self, state: dict[str, Any], plan: _Plan) -> Answer:
+        question = state["question"]
+        return abstain(question, plan.hits, query=state["query"], mode=self.mode,
+                       language=detect_language(question))  # fmt: skip
+
+    def _finish(self, state: dict[str, Any], plan: _Plan, text: str, short: str = "") -> Answer:
+        """The citation check of the written answer; the short form kept when it survives."""
+        question = state["question"]
+        answer = check(question, text, plan.hits, query=state["query"], mode=self.mode,
+                       language=detect_language(question))  # fmt: skip
+        if not short or answer.abstained:
             return answer
         return replace(answer, short=short, short_citations=tuple(c.n for c in answer.citations))
+
+    def _answer(self, state: dict[str, Any]) -> Answer:
+        return self._respond(state, self._plan(state))
+
+    def _respond(self, state: dict[str, Any], plan: _Plan) -> Answer:
+        if plan.declined:
+            return self._abstain(state, plan)
+        if self.llm is None:
+            return self._finish(state, plan, *self._extract(state["query"], plan))
+        with model_errors():
+            reply = self.llm.invoke(llm_messages(state["question"], plan.hits))
+        return self._finish(state, plan, _text(reply))
+
+    def _state(
+        self,
+        question: str,
+        history: Sequence[Message] | None,
+        filters: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        question = normalize_question(question, self.kb.settings.max_question_chars)
+        return {"question": question, "history": list(history or []), "filters": filters}
 
     def invoke(
         self,
@@ -330,9 +351,12 @@ class AnswerChain:
         history: Sequence[Message] | None = None,
         filters: Mapping[str, Any] | None = None,
     ) -> Answer:
-        return self.runnable.invoke(
-            {"question": question, "history": list(history or []), "filters": filters}
-        )
+        """The checked ``Answer``.
+
+        Raises:
+            QuestionError: nothing to search for (a question too long is cut, not refused).
+        """
+        return self.runnable.invoke(self._state(question, history, filters))
 
     def stream(
         self,
@@ -340,34 +364,32 @@ class AnswerChain:
         history: Sequence[Message] | None = None,
         filters: Mapping[str, Any] | None = None,
     ) -> Iterator[str | Answer]:
-        """Partial answer texts as the model writes them, then the checked ``Answer``."""
-        state: dict[str, Any] = {
-            "question": question, "history": list(history or []), "filters": filters
-        }  # fmt: skip
-        state["query"] = self._query(state)
-        state["hits"] = self._retrieve(state)
-        hits = state["hits"]
-        if self.llm is None or not hits:
-            yield self._answer(state)
-            return
-        query = state["query"]
-        read = None if regions_not_covered(query, hits) else self._read(query, hits)
-        if read is not None:
-            hits, spans = read
-            declined = self._declines(spans)
-        else:
-            declined = self._gate(query, hits, self.kb.ranker.index.coverage(query))
-        if declined:
-            language = detect_language(question)
-            yield abstain(question, hits, query=query, mode=self.mode, language=language)
+        """Partial answer texts as the chat model writes them, then the checked ``Answer``
+        (the same steps as ``invoke``; without a chat model, or when declining, only the
+        ``Answer``)."""
+        state = self.prepare.invoke(self._state(question, history, filters))
+        plan = self._plan(state)
+        if plan.declined or self.llm is None:
+            yield self._respond(state, plan)
             return
         text = ""
         with model_errors():
-            for piece in self.llm.stream(llm_messages(question, hits)):
+            for piece in self.llm.stream(llm_messages(state["question"], plan.hits)):
                 text += _text(piece)
                 yield text
-        yield check(question, text, hits, query=state["query"], mode=self.mode,
-                    language=detect_language(question))  # fmt: skip
+        yield self._finish(state, plan, text)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the chain decided before writing: the passages in the order the answer uses,
+    the reader's spans for the ones it read (``None``: no reader), the evidence coverage of
+    the rules (``None``: the reader decided), and whether to decline."""
+
+    hits: list[Hit]
+    declined: bool
+    spans: list[Span] | None = None
+    coverage: float | None = None
 
 
 def _model_name(llm: Any) -> str:

@@ -454,7 +454,6 @@ class KnowledgeBase:
             QuestionError: nothing to search for; a question longer than the
                 ``KB_MAX_QUESTION_CHARS`` setting is cut, not refused.
         """
-        question = normalize_question(question, self.settings.max_question_chars)
         return self.chain(llm).invoke(question, history, filters)
 
     def articles(self) -> list[ArticleInfo]:

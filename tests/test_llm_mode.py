@@ -19,6 +19,7 @@ from openai_stub import OpenAIStub
 from kb.answer import ABSTAIN_TEXT, Answer
 from kb.chain import format_passages, prompt_text
 from kb.embeddings import HashingEmbeddings
+from kb.errors import QuestionError
 from kb.knowledge_base import KnowledgeBase
 from kb.types import Hit
 
@@ -259,6 +260,23 @@ def test_streaming_yields_growing_text_then_the_checked_answer(
     assert final.abstained is False
     # both requests carried the same prompt
     assert stub.messages(0) == stub.messages(1)
+
+
+def test_streaming_cleans_the_question_as_ask_does(
+    kb: KnowledgeBase, llm: ChatOpenAI, stub: OpenAIStub
+) -> None:
+    messy = f"\u200b {CIPUTAT_Q.replace(' ', '  ', 2)}\x1b \ufeff"
+    n = number_of(expected_hits(kb, CIPUTAT_Q), "ciputat")
+    stub.script(f"Kecamatan Ciputat melayani warga pada Jumat malam [{n}].")
+
+    *_, final = kb.chain(llm).stream(messy)
+
+    assert isinstance(final, Answer)
+    assert final.question == final.query == CIPUTAT_Q
+    assert CIPUTAT_Q in user_prompt(stub, 0)
+    with pytest.raises(QuestionError):
+        next(iter(kb.chain(llm).stream(" \u200b\x00 ")))
+    assert len(stub.requests) == 1, "an empty question reaches no model"
 
 
 def test_followup_is_rewritten_by_the_model_before_retrieval(
