@@ -368,3 +368,25 @@ def test_close_releases_the_store_files_and_the_next_use_reopens(
     assert [h.chunk_id for h in kb.retrieve("layanan malam", k=3)] == [h.chunk_id for h in first]
     kb.close()
     assert open_in_store() == []
+
+
+def test_import_kb_is_light_and_its_names_load_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    import kb
+
+    assert set(kb.__all__) == set(kb._WHERE)
+    code = (
+        "import sys, kb\n"
+        "heavy = ('chromadb', 'langchain_core', 'torch', 'numpy', 'bm25s', 'kb.knowledge_base')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "from kb import KnowledgeBase, ask, Answer, IngestReport\n"
+        "print(KnowledgeBase.__module__, ask.__module__, 'chromadb' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["[]", "kb.knowledge_base kb.knowledge_base True"]
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        kb.Nothing  # noqa: B018
