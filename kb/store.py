@@ -35,15 +35,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from kb.duplicates import LINKS_FIELD, SIGNATURE_FIELD
-from kb.errors import ConfigError, EmbedderMismatchError, KbError, StoreMissingError
-
-# Chroma reads this before it starts its telemetry client: users may be offline, and
-# government data stays on their machines.
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
 import chromadb
 from chromadb.config import Settings as ChromaSettings
+
+from kb.duplicates import LINKS_FIELD, SIGNATURE_FIELD
+from kb.errors import ConfigError, EmbedderMismatchError, KbError, StoreMissingError
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +111,7 @@ def make_client(store: Path, chroma_url: str = "", *, create: bool = True) -> An
     With ``create`` false, an embedded store that is not there raises ``StoreMissingError``
     and nothing is created (a mistyped ``--store`` must not become a new, empty store).
     """
+    # No telemetry: users may be offline, and government data stays on their machines.
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if chroma_url:
         url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")

@@ -390,3 +390,38 @@ def test_import_kb_is_light_and_its_names_load_on_first_use() -> None:
     assert out == ["[]", "kb.knowledge_base kb.knowledge_base True"]
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         kb.Nothing  # noqa: B018
+
+
+def test_no_telemetry_without_the_environment_and_imports_set_none(tmp_path: Path) -> None:
+    """Chroma's telemetry and Gradio's analytics are off by the product's own settings, not
+    by variables set on import (the test suite's conftest sets them, so this runs apart)."""
+    import subprocess
+    import sys
+
+    names = ("ANONYMIZED_TELEMETRY", "GRADIO_ANALYTICS_ENABLED")
+    code = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "import kb.store, kb.ui\n"
+        f"print(sorted(k for k in {names!r} if k in os.environ))\n"
+        "from kb.embeddings import HashingEmbeddings\n"
+        "from kb.knowledge_base import KnowledgeBase\n"
+        "from kb.settings import Settings\n"
+        "store = Path(sys.argv[1])\n"
+        "settings = Settings(store=store, embedding_model='fake', load_samples=False,"
+        " reader='none')\n"
+        "base = KnowledgeBase(settings=settings, embedder=HashingEmbeddings())\n"
+        "assert base.load_samples().ok\n"
+        "client = kb.store.make_client(store / 'other')\n"
+        "app = kb.ui.build_app(base)\n"
+        "print(client.get_settings().anonymized_telemetry, app.analytics_enabled)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.splitlines()
+    assert out == ["[]", "False False"]

@@ -8,11 +8,7 @@ upload with progress, delete). Labels in Indonesian or English (``kb.ui.labels``
 from __future__ import annotations
 
 import logging
-import os
 import threading
-
-# Before gradio is imported: no analytics calls from an office machine that may be offline.
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from kb.knowledge_base import KnowledgeBase
 from kb.ui.blocks import EXAMPLES, build_app

@@ -52,6 +52,8 @@ def build_app(kb: KnowledgeBase, ui_language: str | None = None) -> gr.Blocks:
     def label(key: str) -> str:
         return t(start, key, **limits)
 
+    # No analytics calls from an office machine that may be offline (every gradio call that
+    # would send them asks the app's flag first).
     with gr.Blocks(title=label("page_title"), analytics_enabled=False) as app:
         lang_state = gr.State(start)
         answers = gr.State([])
