@@ -226,36 +226,51 @@ class HybridRanker:
         # A question whose words the articles do not use (English over Indonesian reports)
         # gets keyword matches on a few names only: trust the keyword leg that much less.
         coverage = self.index.coverage(query) if mode == "hybrid" else 1.0
-        fused = self._fuse(candidates, mode, coverage)
+        fused = fuse(
+            candidates, mode, fusion=self.fusion, dense_weight=self.dense_weight, coverage=coverage
+        )
         return _top(fused, k, per_article, registry)
 
-    def _fuse(
-        self, candidates: Sequence[Candidate], mode: Mode, coverage: float = 1.0
-    ) -> list[Candidate]:
-        if not candidates:
-            return []
-        if mode == "dense":
-            scores = [c.dense for c in candidates]
-        elif mode == "keyword":
-            scores = [c.keyword for c in candidates]
-        elif self.fusion == "rrf":
-            scores = [
-                (1 / (RRF_K + c.dense_rank) if c.dense_rank else 0.0)
-                + (1 / (RRF_K + c.keyword_rank) if c.keyword_rank else 0.0)
-                for c in candidates
-            ]
-        else:
-            w = self.dense_weight
-            kw_weight = (1 - w) * coverage
-            dense = _minmax([c.dense for c in candidates])
-            keyword = _minmax([c.keyword for c in candidates])
-            scores = [w * d + kw_weight * kw for d, kw in zip(dense, keyword, strict=True)]
-        out = [
-            Candidate(c.chunk, c.dense, c.keyword, c.dense_rank, c.keyword_rank, s)
-            for c, s in zip(candidates, scores, strict=True)
+
+def fuse(
+    candidates: Sequence[Candidate],
+    mode: Mode = "hybrid",
+    *,
+    fusion: str = "score",
+    dense_weight: float = 0.5,
+    coverage: float = 1.0,
+) -> list[Candidate]:
+    """The candidates with their fused ``score``, best first (ties: the better dense rank,
+    then the chunk id).
+
+    ``score`` fusion: ``w * minmax(dense) + (1 - w) * coverage * minmax(keyword)`` over the
+    candidates (``coverage``: the share of the query's words the articles use at all);
+    ``rrf``: ``1 / (60 + rank)`` summed over the legs that found the candidate; the ``dense``
+    and ``keyword`` modes: that leg's score alone.
+    """
+    if not candidates:
+        return []
+    if mode == "dense":
+        scores = [c.dense for c in candidates]
+    elif mode == "keyword":
+        scores = [c.keyword for c in candidates]
+    elif fusion == "rrf":
+        scores = [
+            (1 / (RRF_K + c.dense_rank) if c.dense_rank else 0.0)
+            + (1 / (RRF_K + c.keyword_rank) if c.keyword_rank else 0.0)
+            for c in candidates
         ]
-        out.sort(key=lambda c: (-c.score, c.dense_rank or 10**9, c.chunk.chunk_id))
-        return out
+    else:
+        kw_weight = (1 - dense_weight) * coverage
+        dense = _minmax([c.dense for c in candidates])
+        keyword = _minmax([c.keyword for c in candidates])
+        scores = [dense_weight * d + kw_weight * kw for d, kw in zip(dense, keyword, strict=True)]
+    out = [
+        Candidate(c.chunk, c.dense, c.keyword, c.dense_rank, c.keyword_rank, s)
+        for c, s in zip(candidates, scores, strict=True)
+    ]
+    out.sort(key=lambda c: (-c.score, c.dense_rank or 10**9, c.chunk.chunk_id))
+    return out
 
 
 def _minmax(values: Sequence[float]) -> list[float]:

@@ -12,6 +12,8 @@ from kb import KnowledgeBase
 from kb.embeddings import HashingEmbeddings
 from kb.evaluate import Question, evaluate, load_questions, score
 from kb.keyword import analyze, plain_tokens
+from kb.retrieval import Candidate, fuse
+from kb.store import StoredChunk
 
 ROWS = [
     {"id": "a", "title": "Layanan Malam Kecamatan Ciputat", "text": "Kecamatan Ciputat di Kota "
@@ -146,3 +148,52 @@ def test_answer_metrics_count_hits_lengths_and_abstentions(tmp_path: Path) -> No
     assert m.contains_answer == 0.5
     assert m.abstained_answerable == 0.0
     assert 0 < m.words_mean <= m.words_max <= 80
+
+
+def _candidate(cid: str, dense: float, keyword: float, dense_rank: int | None,
+               keyword_rank: int | None) -> Candidate:  # fmt: skip
+    return Candidate(StoredChunk(cid, cid, {}), dense, keyword, dense_rank, keyword_rank)
+
+
+def test_fusion_scores_exactly() -> None:
+    pool = [
+        _candidate("x", 0.9, 0.0, 1, None),  # dense only
+        _candidate("y", 0.5, 4.0, 3, 1),
+        _candidate("z", 0.7, 2.0, 2, 2),
+    ]
+    # min-max: dense (1, 0, 0.5), keyword (0, 1, 0.5)
+    fused = fuse(pool, dense_weight=0.6)
+    assert [(c.chunk.chunk_id, c.score) for c in fused] == [
+        ("x", pytest.approx(0.6)), ("z", pytest.approx(0.5)), ("y", pytest.approx(0.4)),
+    ]  # fmt: skip
+    # a query whose words the articles barely use: the keyword leg counts for that share
+    assert [c.score for c in fuse(pool, dense_weight=0.6, coverage=0.5)] == pytest.approx(
+        [0.6, 0.3 + 0.1, 0.2]
+    )
+    rrf = {c.chunk.chunk_id: c.score for c in fuse(pool, fusion="rrf")}
+    assert rrf == pytest.approx({"x": 1 / 61, "y": 1 / 63 + 1 / 61, "z": 2 / 62})
+    assert [c.chunk.chunk_id for c in fuse(pool, "keyword")] == ["y", "z", "x"]
+    # equal scores: the better dense rank first
+    tied = [_candidate("b", 0.5, 1.0, 2, 1), _candidate("a", 0.5, 1.0, 1, 2)]
+    assert [c.chunk.chunk_id for c in fuse(tied)] == ["a", "b"]
+
+
+def test_retrieve_reports_the_fused_scores_of_its_legs(kb: KnowledgeBase) -> None:
+    """Every candidate returned (k covers them all): its score is the fusion of the two leg
+    scores it reports, normalised over the candidates."""
+    hits = kb.retrieve("pelayanan warga Jumat malam", k=50, per_article=None)
+    assert len(hits) == 3
+    dense = [h.dense_score or 0.0 for h in hits]
+    keyword = [h.keyword_score or 0.0 for h in hits]
+    w = kb.settings.dense_weight
+    coverage = kb.ranker.index.coverage("pelayanan warga Jumat malam")
+
+    def norm(v: float, vs: list[float]) -> float:
+        return (v - min(vs)) / (max(vs) - min(vs))
+
+    expected = [
+        w * norm(d, dense) + (1 - w) * coverage * norm(k, keyword)
+        for d, k in zip(dense, keyword, strict=True)
+    ]
+    assert [h.score for h in hits] == pytest.approx(expected, abs=1e-6)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
