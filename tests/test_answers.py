@@ -1,4 +1,5 @@
-"""Extractive answers with the default model on the sample knowledge base."""
+"""Extractive answers: the sentence rules, and the chain with the default model on the sample
+knowledge base (those tests are marked `model`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from conftest import fake_settings
 from kb import Answer, KnowledgeBase
 from kb.answer import ABSTAIN_TEXT, answer_sentences, detect_language, score_sentences
 from kb.types import Hit
-
-pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +37,7 @@ def assert_grounded(kb: KnowledgeBase, answer: Answer) -> None:
     assert len(re.sub(r"\[\d+\]", "", answer.text).split()) <= 80
 
 
+@pytest.mark.model
 def test_answer_names_the_head_of_bpsdm_jambi(kb: KnowledgeBase) -> None:
     answer = kb.ask("Siapa Kepala BPSDM Provinsi Jambi?")
     assert not answer.abstained
@@ -47,6 +47,7 @@ def test_answer_names_the_head_of_bpsdm_jambi(kb: KnowledgeBase) -> None:
     assert_grounded(kb, answer)
 
 
+@pytest.mark.model
 def test_english_question_gets_a_cited_indonesian_sentence(kb: KnowledgeBase) -> None:
     answer = kb.ask("How many complaints did the Sapa Kuningan app receive?")
     assert not answer.abstained and answer.language == "en"
@@ -55,6 +56,7 @@ def test_english_question_gets_a_cited_indonesian_sentence(kb: KnowledgeBase) ->
     assert_grounded(kb, answer)
 
 
+@pytest.mark.model
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
@@ -85,6 +87,7 @@ def test_the_glossary_gives_indonesian_words_for_english_ones() -> None:
     assert indonesian_words("Siapa kepala badan itu?") == ""
 
 
+@pytest.mark.model
 def test_follow_up_question_uses_the_conversation(kb: KnowledgeBase) -> None:
     history = [
         {
@@ -101,6 +104,7 @@ def test_follow_up_question_uses_the_conversation(kb: KnowledgeBase) -> None:
     assert "Iskandar Nasuti" not in alone.text, "without the history the question is ambiguous"
 
 
+@pytest.mark.model
 def test_unanswerable_question_abstains_and_still_shows_passages(kb: KnowledgeBase) -> None:
     answer = kb.ask("Berapa harga tiket pesawat Jakarta ke Bali?")
     assert answer.abstained
@@ -114,6 +118,7 @@ def test_language_detection() -> None:
     assert detect_language("Who opened the evening service in the district?") == "en"
 
 
+@pytest.mark.model
 def test_filters_reach_the_answer(kb: KnowledgeBase) -> None:
     answer = kb.ask("Siapa Kepala BPSDM Provinsi Jambi?", filters={"region": "Balikpapan"})
     assert all(
@@ -128,6 +133,7 @@ def test_empty_question_is_refused(tmp_path: Path) -> None:
         KnowledgeBase(settings=fake_settings(tmp_path / "s")).ask("  ")
 
 
+@pytest.mark.model
 def test_a_region_no_article_is_about_is_declined(kb: KnowledgeBase) -> None:
     asked_elsewhere = kb.ask("Apa nama aplikasi pengaduan warga milik Pemkab Cirebon?")
     assert asked_elsewhere.abstained, asked_elsewhere.text
