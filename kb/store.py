@@ -541,7 +541,7 @@ class Store:
         """
         staging = f"{self.name}_chunks_staging"
         with contextlib.suppress(Exception):  # none left over, or one a crash left
-            self.client.delete_collection(staging)
+            self._drop_collection(staging)
         target = self._chunk_collection(staging, embedder_name, existing=False)
         done = 0
         part: list[StoredChunk] = []
@@ -577,7 +577,7 @@ class Store:
         if embedder_name is None:
             raise KbError("no finished staging to swap in: run 'kb rebuild'")
         staging = self.client.get_collection(f"{self.name}_chunks_staging")
-        self.client.delete_collection(f"{self.name}_chunks")
+        self._drop_collection(f"{self.name}_chunks")
         fault_point("rebuild-dropped")
         self.chunks = self._chunk_collection(f"{self.name}_chunks", embedder_name, existing=False)
         self.embedder_name = embedder_name
@@ -599,8 +599,22 @@ class Store:
         self.bump_generation()
         self._set_registry_meta(REBUILD_KEY, "")
         fault_point("rebuild-swapped")
-        self.client.delete_collection(f"{self.name}_chunks_staging")
+        self._drop_collection(f"{self.name}_chunks_staging")
         return offset
+
+    def _drop_collection(self, name: str) -> None:
+        """Delete a collection, its records first.
+
+        Chroma's ``delete_collection`` leaves list-valued metadata behind, keyed by internal
+        row ids that records written later reuse (chroma-core/chroma#7594, open): after a
+        rebuild, chunks ingested later showed the regions of dropped chunks and region filters
+        let them through. Deleting the records one batch at a time removes their lists too.
+        """
+        collection = self.client.get_collection(name)
+        batch = self._max_batch()
+        while ids := collection.get(include=[], limit=batch)["ids"]:
+            collection.delete(ids=ids)
+        self.client.delete_collection(name)
 
     def _max_batch(self) -> int:
         try:

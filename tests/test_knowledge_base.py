@@ -425,3 +425,35 @@ def test_no_telemetry_without_the_environment_and_imports_set_none(tmp_path: Pat
         env=env,
     ).stdout.splitlines()
     assert out == ["[]", "False False"]
+
+
+def test_rebuild_leaves_no_list_metadata_of_deleted_chunks_behind(tmp_path: Path) -> None:
+    """Chroma's delete_collection leaves list-valued metadata behind, which records written
+    later with the same internal row id inherit (chroma-core/chroma#7594): after a rebuild
+    (which drops the old chunks), the Sleman articles deleted and others ingested, the new
+    chunks showed the regions of dropped ones, and a Sleman filter let them through."""
+    sleman = [
+        {"id": f"r-{i}", "title": f"Inovasi {i}", "region": "Kabupaten Sleman",
+         "text": f"Bappeda Kabupaten Sleman menggelar lomba inovasi ke-{i} dengan 85 peserta."}
+        for i in range(4)
+    ]  # fmt: skip
+    plain = [
+        {"id": f"n-{i}", "title": f"Catatan {i}",
+         "text": f"Petugas menambah loket ke-{i} untuk melayani warga pada sore hari."}
+        for i in range(4)
+    ]  # fmt: skip
+    first = write(tmp_path / "in", "sleman.jsonl", "\n".join(json.dumps(r) for r in sleman))
+    later = write(tmp_path / "in", "plain.jsonl", "\n".join(json.dumps(r) for r in plain))
+    settings = fake_settings(tmp_path / "store")
+    with KnowledgeBase(settings=settings, embedder=HashingEmbeddings(dim=256)) as kb:
+        assert kb.ingest([first]).ok
+    with KnowledgeBase(settings=settings, embedder=HashingEmbeddings(dim=64)) as kb:
+        kb.rebuild()
+        for row in sleman:
+            kb.delete(row["id"])
+        assert kb.ingest([later]).ok
+        regions = {
+            c.metadata["doc_id"]: c.metadata.get("regions") for c, _ in kb.store.iter_chunks()
+        }
+        assert regions == {f"n-{i}": None for i in range(4)}
+        assert kb.retrieve("loket warga", k=10, filters={"region": "Sleman"}) == []
