@@ -1,4 +1,5 @@
-"""The product's own filter dict, turned into a Chroma ``where`` clause.
+"""The product's own filter dict, read once (``Filter``) into a Chroma ``where`` clause and a
+predicate on chunk metadata.
 
 Filters: ``region`` (a name at any level, or a list of names: an article matches when it
 mentions one of them or a place inside one), ``outlet``, ``doc_id`` (one or a list),
@@ -12,6 +13,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kb.errors import ConfigError
@@ -79,70 +81,91 @@ def check_regions(filters: Mapping[str, Any] | None, stored: set[str]) -> None:
         raise ConfigError(f"unknown region {typed!r}: {hint}")
 
 
-def to_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """Chroma ``where`` for the product's filters; ``None`` when there is nothing to filter."""
-    if not filters:
-        return None
-    unknown = set(filters) - FILTER_KEYS
-    if unknown:
-        raise ConfigError(
-            f"unknown filter {sorted(unknown)[0]!r}: use {', '.join(sorted(FILTER_KEYS))}"
-        )
-    clauses: list[dict[str, Any]] = []
-    region = filters.get("region")
-    if region:
+@dataclass(frozen=True)
+class Filter:
+    """The product's filters, read once: both the Chroma ``where`` (the dense leg) and the
+    predicate on chunk metadata (the keyword leg) are made from this one reading, so the two
+    legs cannot disagree on what a filter lets through.
+
+    Fields (empty: not filtered on): the stored region names a region filter may mean (an
+    article matches when its ``regions`` hold one), the outlet's key, the doc ids, and the
+    date range as ``YYYYMMDD`` integers (inclusive; an article with no date is left out).
+    """
+
+    regions: tuple[str, ...] = ()
+    outlet: str = ""
+    doc_ids: tuple[str, ...] = ()
+    low: int | None = None
+    high: int | None = None
+
+    @classmethod
+    def read(cls, filters: Mapping[str, Any] | None) -> Filter:
+        """Raises ``ConfigError`` for an unknown key or a date that is not ``YYYY-MM-DD``."""
+        if not filters:
+            return cls()
+        unknown = set(filters) - FILTER_KEYS
+        if unknown:
+            raise ConfigError(
+                f"unknown filter {sorted(unknown)[0]!r}: use {', '.join(sorted(FILTER_KEYS))}"
+            )
         names: list[str] = []
-        for one in [region] if isinstance(region, str) else list(region):
+        region = filters.get("region")
+        for one in ([region] if isinstance(region, str) else list(region)) if region else []:
             names.extend(region_candidates(one))
-        ors = [{"regions": {"$contains": n}} for n in dict.fromkeys(names)]
-        clauses.append(ors[0] if len(ors) == 1 else {"$or": ors})
-    outlet = filters.get("outlet")
-    if outlet:
-        clauses.append({"outlet_key": str(outlet).strip().lower()})
-    doc_id = filters.get("doc_id")
-    if doc_id:
-        ids = [doc_id] if isinstance(doc_id, str) else list(doc_id)
-        clauses.append({"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}})
-    if filters.get("date_from"):
-        clauses.append({"date_int": {"$gte": date_int(filters["date_from"])}})
-    if filters.get("date_to"):
-        clauses.append({"date_int": {"$lte": date_int(filters["date_to"])}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        doc_id = filters.get("doc_id")
+        return cls(
+            regions=tuple(dict.fromkeys(names)),
+            outlet=str(filters.get("outlet") or "").strip().lower(),
+            doc_ids=tuple([doc_id] if isinstance(doc_id, str) else list(doc_id or [])),
+            low=date_int(filters["date_from"]) if filters.get("date_from") else None,
+            high=date_int(filters["date_to"]) if filters.get("date_to") else None,
+        )
 
+    def where(self) -> dict[str, Any] | None:
+        """The Chroma ``where`` clause; ``None`` when nothing is filtered."""
+        clauses: list[dict[str, Any]] = []
+        if self.regions:
+            ors = [{"regions": {"$contains": n}} for n in self.regions]
+            clauses.append(ors[0] if len(ors) == 1 else {"$or": ors})
+        if self.outlet:
+            clauses.append({"outlet_key": self.outlet})
+        if self.doc_ids:
+            ids = list(self.doc_ids)
+            clauses.append({"doc_id": ids[0]} if len(ids) == 1 else {"doc_id": {"$in": ids}})
+        if self.low is not None:
+            clauses.append({"date_int": {"$gte": self.low}})
+        if self.high is not None:
+            clauses.append({"date_int": {"$lte": self.high}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-def matcher(filters: Mapping[str, Any] | None) -> Callable[[Mapping[str, Any]], bool] | None:
-    """The same filters as ``to_where``, as a predicate on chunk metadata (the keyword leg)."""
-    if not filters:
-        return None
-    to_where(filters)  # validates keys and dates
-    regions: set[str] = set()
-    region = filters.get("region")
-    if region:
-        for one in [region] if isinstance(region, str) else list(region):
-            regions.update(region_candidates(one))
-    outlet = str(filters.get("outlet") or "").strip().lower()
-    doc_id = filters.get("doc_id")
-    doc_ids = set([doc_id] if isinstance(doc_id, str) else list(doc_id or []))
-    low = date_int(filters["date_from"]) if filters.get("date_from") else None
-    high = date_int(filters["date_to"]) if filters.get("date_to") else None
-
-    def match(meta: Mapping[str, Any]) -> bool:
-        if regions and not regions.intersection(meta.get("regions") or ()):
+    def matches(self, meta: Mapping[str, Any]) -> bool:
+        """Whether a chunk with this metadata passes (what ``where`` lets Chroma return)."""
+        if self.regions and not set(self.regions).intersection(meta.get("regions") or ()):
             return False
-        if outlet and meta.get("outlet_key") != outlet:
+        if self.outlet and meta.get("outlet_key") != self.outlet:
             return False
-        if doc_ids and meta.get("doc_id") not in doc_ids:
+        if self.doc_ids and meta.get("doc_id") not in self.doc_ids:
             return False
-        if low is not None or high is not None:
+        if self.low is not None or self.high is not None:
             day = meta.get("date_int")
             if day is None:
                 return False
-            if low is not None and day < low:
+            if self.low is not None and day < self.low:
                 return False
-            if high is not None and day > high:
+            if self.high is not None and day > self.high:
                 return False
         return True
 
-    return match
+
+def to_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Chroma ``where`` for the product's filters; ``None`` when there is nothing to filter."""
+    return Filter.read(filters).where()
+
+
+def matcher(filters: Mapping[str, Any] | None) -> Callable[[Mapping[str, Any]], bool] | None:
+    """The same filters as ``to_where``, as a predicate on chunk metadata (the keyword leg);
+    ``None`` when there is nothing to filter."""
+    read = Filter.read(filters)
+    return None if read.where() is None else read.matches
