@@ -142,7 +142,7 @@ class Filter:
 
     def matches(self, meta: Mapping[str, Any]) -> bool:
         """Whether a chunk with this metadata passes (what ``where`` lets Chroma return)."""
-        if self.regions and not set(self.regions).intersection(meta.get("regions") or ()):
+        if self.regions and not any(r in self.regions for r in meta.get("regions") or ()):
             return False
         if self.outlet and meta.get("outlet_key") != self.outlet:
             return False
