@@ -45,10 +45,10 @@ from _common import (
     write_jsonl,
 )
 
-from kb import mrc
-from kb.evaluate import PlainBM25, ranking_ids, score
+from kb.answer import mrc
+from kb.answer.reader import Reader, load_manifest
 from kb.knowledge_base import KnowledgeBase
-from kb.reader import Reader, load_manifest
+from kb.ops.evaluate import PlainBM25, ranking_ids, score
 
 MODES = ("e5-reader", "none")
 

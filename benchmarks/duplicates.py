@@ -8,7 +8,7 @@ ones, as another outlet runs a release: its own title, a dateline and first sent
 own, an outlet line at the end. Measured, each with its baseline in the same run (the
 duplicate step replaced by one that computes nothing and finds nothing):
 
-- signatures alone (``kb.duplicates.signature``) per 1,000 articles;
+- signatures alone (``kb.store.duplicates.signature``) per 1,000 articles;
 - a full ingest of the folder into an empty store;
 - a second batch of 10 articles into that store (each batch that writes reads and indexes
   the stored signatures);
@@ -42,8 +42,8 @@ from _common import (
 )
 
 import ingest.pipeline
-from kb.duplicates import THRESHOLD, signature
-from kb.retrieval import Registry
+from kb.retrieval.ranker import Registry
+from kb.store.duplicates import THRESHOLD, signature
 
 DATELINE = "JAKARTA, Warta Kota –"
 

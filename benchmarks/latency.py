@@ -26,7 +26,7 @@ from itertools import cycle, islice
 import numpy as np
 
 from kb import KnowledgeBase
-from kb.evaluate import load_questions
+from kb.ops.evaluate import load_questions
 
 K = 10
 WARMUP = 5

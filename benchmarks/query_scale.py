@@ -58,8 +58,8 @@ from langchain_core.embeddings import Embeddings
 from ingest.chunking import make_chunks
 from ingest.pipeline import ChunkingOptions, ingest_articles
 from ingest.types import Article
-from kb.keyword import analyze
 from kb.knowledge_base import KnowledgeBase
+from kb.retrieval.keyword import analyze
 
 WARMUP = 5
 NOISE = 0.4  # norm of the noise added to a unit vector: cosine about 1 / sqrt(1 + 0.16)

@@ -15,9 +15,9 @@ import argparse
 import time
 from pathlib import Path
 
-from kb import mrc
-from kb.embeddings import E5Embeddings
-from kb.reader import Reader
+from kb.answer import mrc
+from kb.answer.reader import Reader
+from kb.embedders.models import E5Embeddings
 
 
 def facqa_valid(folder: Path) -> tuple[list[mrc.Example], set[str]]:

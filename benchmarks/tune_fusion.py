@@ -16,8 +16,8 @@ import bm25s
 import numpy as np
 
 from kb import KnowledgeBase
-from kb.evaluate import load_questions
-from kb.keyword import analyze, plain_tokens
+from kb.ops.evaluate import load_questions
+from kb.retrieval.keyword import analyze, plain_tokens
 
 
 def mrr_at_10(score_matrix: np.ndarray, doc_of_chunk: np.ndarray, gold: np.ndarray) -> float:

@@ -17,7 +17,7 @@ from ingest.chunking import embedding_key, embedding_text, make_chunks
 from ingest.enrich import article_metadata, chunk_layout, content_hash, unread_date
 from ingest.loaders import LoadLimits, discover, doc_id_for, load
 from ingest.types import Article, Chunk, Duplicate, Failure, IngestReport
-from kb.duplicates import (
+from kb.store.duplicates import (
     LINKS_FIELD,
     SIGNATURE_FIELD,
     DuplicateFinder,
@@ -26,7 +26,7 @@ from kb.duplicates import (
     link,
     signature,
 )
-from kb.store import ARTICLE_ONLY_FIELDS, KEY_FIELD, Store, StoredArticle, fault_point
+from kb.store.store import ARTICLE_ONLY_FIELDS, KEY_FIELD, Store, StoredArticle, fault_point
 
 log = logging.getLogger(__name__)
 # Up to this many stored articles without a signature are read one by one, more in one pass.
@@ -274,7 +274,7 @@ def find_duplicates(
 ) -> list[list[Duplicate]]:
     """For each article to write, the copies of it (most alike first) among the stored
     articles and those before it in the batch. Sets each one's signature and links in its
-    metadata (``kb.duplicates``). Nothing is read from the store when nothing is written."""
+    metadata (``kb.store.duplicates``). Nothing is read from the store when nothing is written."""
     if not pending:
         return []
     rewritten = {article.doc_id for article, _, _ in pending}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ingest.types import Failure, IngestReport
-    from kb.answer import Answer, Citation
+    from kb.answer.extractive import Answer, Citation
     from kb.errors import (
         ConfigError,
         EmbedderMismatchError,
@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
 # The public names and the modules that define them.
 _WHERE = {
-    "Answer": "kb.answer",
+    "Answer": "kb.answer.extractive",
     "ArticleInfo": "kb.types",
-    "Citation": "kb.answer",
+    "Citation": "kb.answer.extractive",
     "ConfigError": "kb.errors",
     "EmbedderMismatchError": "kb.errors",
     "Failure": "ingest.types",

@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 import click
 
 from kb.errors import KbError
-from kb.filters import from_fields
 from kb.knowledge_base import KnowledgeBase
-from kb.question import normalize_question
-from kb.redact import RedactingFormatter, redact
+from kb.ops.redact import RedactingFormatter, redact
+from kb.retrieval.filters import from_fields
 from kb.settings import Settings
+from kb.text.question import normalize_question
 from kb.types import Hit, also_in_label, page_label, to_jsonable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -386,8 +386,8 @@ def eval_(
     With --reader: SQuAD 2.0 scores of the reader alone on a reading set (the gold paragraph
     given), the unanswerable declined against the answerable declined."""
     if reader:
-        from kb import mrc
-        from kb.reader import Reader
+        from kb.answer import mrc
+        from kb.answer.reader import Reader
 
         model = Reader(threshold=threshold)
         result = mrc.evaluate_reader(model, mrc.load_squad(questions), model.threshold)
@@ -396,7 +396,7 @@ def eval_(
         else:
             click.echo(mrc.format_report(questions.name, result))
         return
-    from kb.evaluate import evaluate_files, format_answer_metrics, format_table
+    from kb.ops.evaluate import evaluate_files, format_answer_metrics, format_table
 
     report, answer_metrics = evaluate_files(
         open_kb(store),
@@ -468,7 +468,7 @@ def feedback() -> None:
 @store_option
 def feedback_export(fmt: str, output: Path | None, store: Path | None) -> None:
     """Print every feedback row (question, answer, citations, rating, comment, settings)."""
-    from kb.feedback import FeedbackStore
+    from kb.ops.feedback import FeedbackStore
 
     kb = open_kb(store)
     feedback = FeedbackStore(kb.settings.store)

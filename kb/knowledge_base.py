@@ -15,17 +15,17 @@ from filelock import FileLock, Timeout
 
 from ingest.chunking import embedding_text
 from ingest.types import Article, IngestReport
-from kb.answer import Answer
-from kb.chain import AnswerChain
-from kb.check import CheckReport, check_store
-from kb.embeddings import NamedEmbeddings, get_embedder
+from kb.answer.chain import AnswerChain
+from kb.answer.extractive import Answer
+from kb.answer.reader import Reader
+from kb.embedders.models import NamedEmbeddings, get_embedder
 from kb.errors import ConfigError, NotFoundError, StoreLockedError, StoreMissingError
-from kb.question import normalize_question
-from kb.reader import Reader
-from kb.retrieval import HybridRanker, Mode
-from kb.retriever import KnowledgeBaseRetriever
+from kb.retrieval.ranker import HybridRanker, Mode
+from kb.retrieval.retriever import KnowledgeBaseRetriever
 from kb.settings import Settings
-from kb.store import Store, make_client, missing_store_message
+from kb.store.integrity import CheckReport, check_store
+from kb.store.store import Store, make_client, missing_store_message
+from kb.text.question import normalize_question
 from kb.types import ArticleInfo, Hit
 
 log = logging.getLogger(__name__)
@@ -109,8 +109,8 @@ class KnowledgeBase:
 
     @property
     def reader(self) -> Reader | None:
-        """The trained reader (``kb.reader``), shared by every knowledge base of this process;
-        ``None`` when the ``reader`` setting is ``none``."""
+        """The trained reader (``kb.answer.reader``), shared by every knowledge base of this
+        process; ``None`` when the ``reader`` setting is ``none``."""
         choice = self.settings.reader.strip().lower()
         if choice == "none":
             return None
@@ -328,7 +328,7 @@ class KnowledgeBase:
             return count
 
     def check(self, repair: bool = False, *, prune_missing: bool = False) -> CheckReport:
-        """Verify the store (see ``kb.check``); with ``repair``, mend what the store allows.
+        """Verify the store (``kb.store.integrity``); with ``repair``, mend what the store allows.
 
         Args:
             repair: delete orphan, stale and duplicate chunks, drop the registry records of
@@ -368,7 +368,7 @@ class KnowledgeBase:
             query: a question or keywords, in Indonesian or English.
             k: how many hits.
             filters: ``region``, ``outlet``, ``doc_id``, ``date_from``, ``date_to`` (see
-                ``kb.filters``).
+                ``kb.retrieval.filters``).
             per_article: at most this many passages of one article (``None``: no limit).
             mode: ``hybrid`` (dense and keyword legs fused), ``dense`` or ``keyword`` alone.
             rerank: the reader reads the first ``reader_passages`` hits and puts those that
@@ -403,7 +403,7 @@ class KnowledgeBase:
         """This knowledge base as a LangChain retriever (``langchain_core`` ``BaseRetriever``):
         ``invoke``, ``batch``, ``ainvoke``, and ``|`` into a runnable. The arguments are the
         defaults of ``retrieve``'s; each can also be given per call
-        (``.invoke(question, k=3, filters={...})``). Documents: see ``kb.retriever``."""
+        (``.invoke(question, k=3, filters={...})``). Documents: see ``kb.retrieval.retriever``."""
         return KnowledgeBaseRetriever(
             kb=self,
             k=k,
@@ -416,7 +416,7 @@ class KnowledgeBase:
     def chain(self, llm: str | Any | None = None) -> AnswerChain:
         """The answer chain for an answer mode: ``llm`` is ``provider:model``, a chat model, or
         ``None`` for the ``KB_LLM`` setting (empty: extractive)."""
-        from kb.chain import load_chat_model
+        from kb.answer.chain import load_chat_model
 
         spec = self.settings.llm if llm is None else llm
         given_as = "KB_LLM" if llm is None else "--llm"

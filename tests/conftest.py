@@ -19,7 +19,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from openai_stub import OpenAIStub
 
-from kb.embeddings import HashingEmbeddings, get_embedder
+from kb.embedders.models import HashingEmbeddings, get_embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kb.check import diagnose
-from kb.embeddings import HashingEmbeddings
+from kb.embedders.models import HashingEmbeddings
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
+from kb.store.integrity import diagnose
 
 # Small chunks and one-text embedding batches: each article has several chunks and an ingest
 # writes many groups, so there are many boundaries to kill at. The subprocess gets the same

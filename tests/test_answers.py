@@ -10,7 +10,7 @@ import pytest
 from conftest import fake_settings
 
 from kb import Answer, KnowledgeBase
-from kb.answer import ABSTAIN_TEXT, answer_sentences, detect_language, score_sentences
+from kb.answer.extractive import ABSTAIN_TEXT, answer_sentences, detect_language, score_sentences
 from kb.types import Hit
 
 
@@ -77,7 +77,7 @@ def test_english_questions_get_the_sentence_that_answers(
 
 
 def test_the_glossary_gives_indonesian_words_for_english_ones() -> None:
-    from kb.glossary import indonesian_words
+    from kb.text.glossary import indonesian_words
 
     assert indonesian_words("Who heads the agency?") == "siapa kepala memimpin badan dinas"
     # A phrase wins over its words; words it does not know are left out.

@@ -29,7 +29,7 @@ from _common import (
 
 from ingest.chunking import make_chunks
 from ingest.types import Article
-from kb.embeddings import HashingEmbeddings
+from kb.embedders.models import HashingEmbeddings
 
 
 def test_generated_articles_are_seeded_and_span_several_chunks() -> None:

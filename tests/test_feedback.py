@@ -13,10 +13,10 @@ from conftest import fake_settings
 
 from kb import KnowledgeBase
 from kb.cli import cli
-from kb.embeddings import HashingEmbeddings
+from kb.embedders.models import HashingEmbeddings
 from kb.errors import ConfigError, StoreMissingError
-from kb.feedback import Feedback, FeedbackStore
 from kb.knowledge_base import sample_path
+from kb.ops.feedback import Feedback, FeedbackStore
 from kb.ui import Handlers
 
 CITATION = {"n": 1, "doc_id": "d1", "title": "Layanan Malam", "quote": "Buka Jumat malam."}

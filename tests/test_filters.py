@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.errors import ConfigError
-from kb.filters import Filter, matcher, to_where
+from kb.retrieval.filters import Filter, matcher, to_where
 
 REGIONS = ["Kabupaten Sleman", "Kota Tangerang Selatan", "Provinsi Jambi", "Kecamatan Ciputat"]
 OUTLETS = ["warta contoh", "kabar kita"]

@@ -40,7 +40,7 @@ from ingest.chunking import chunk_spans
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ingest.loaders.sandbox import Sandbox, SandboxCrash, SandboxError, SandboxTimeout
 from ingest.types import Article, Failure
-from kb.embeddings import HashingEmbeddings
+from kb.embedders.models import HashingEmbeddings
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 

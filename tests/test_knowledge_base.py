@@ -11,7 +11,7 @@ import pytest
 from conftest import SEED_LIKE, fake_settings
 
 from kb import KnowledgeBase
-from kb.embeddings import HashingEmbeddings
+from kb.embedders.models import HashingEmbeddings
 from kb.errors import EmbedderMismatchError, KbError, NotFoundError, StoreLockedError
 
 REPORT_A = (
@@ -402,9 +402,9 @@ def test_no_telemetry_without_the_environment_and_imports_set_none(tmp_path: Pat
     code = (
         "import os, sys\n"
         "from pathlib import Path\n"
-        "import kb.store, kb.ui\n"
+        "import kb.store.store, kb.ui\n"
         f"print(sorted(k for k in {names!r} if k in os.environ))\n"
-        "from kb.embeddings import HashingEmbeddings\n"
+        "from kb.embedders.models import HashingEmbeddings\n"
         "from kb.knowledge_base import KnowledgeBase\n"
         "from kb.settings import Settings\n"
         "store = Path(sys.argv[1])\n"

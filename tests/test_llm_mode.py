@@ -16,9 +16,9 @@ from conftest import fake_settings
 from langchain_openai import ChatOpenAI
 from openai_stub import OpenAIStub
 
-from kb.answer import ABSTAIN_TEXT, Answer
-from kb.chain import format_passages, prompt_text
-from kb.embeddings import HashingEmbeddings
+from kb.answer.chain import format_passages, prompt_text
+from kb.answer.extractive import ABSTAIN_TEXT, Answer
+from kb.embedders.models import HashingEmbeddings
 from kb.errors import QuestionError
 from kb.knowledge_base import KnowledgeBase
 from kb.types import Hit

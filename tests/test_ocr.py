@@ -23,12 +23,12 @@ from ingest.loaders import LoadLimits, load, load_file, ocr
 from ingest.loaders.common import size
 from ingest.loaders.scan import OcrSpec
 from ingest.types import Article, Failure
-from kb import library
 from kb.cli import main
-from kb.embeddings import HashingEmbeddings
+from kb.embedders.models import HashingEmbeddings
 from kb.errors import ConfigError
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
+from kb.ui import uploads
 
 FAKE_SPEC = OcrSpec(cmd="tesseract", languages="ind+eng", dpi=300, config="", version="fake")
 
@@ -321,7 +321,7 @@ def test_pages_show_in_the_uploads_progress(tmp_path: Path, fake_ocr: FakeOcr) -
     seen: list[tuple[float, str]] = []
     pages_seen: list[tuple[str, int, int]] = []
 
-    report = library.upload(kb, [upload], progress=lambda f, d: seen.append((f, d)))
+    report = uploads.upload(kb, [upload], progress=lambda f, d: seen.append((f, d)))
     kb.ingest([tmp_path / "in"], on_page=lambda *a: pages_seen.append(a))
 
     assert len(report.added) == 1 and report.ok
@@ -340,9 +340,9 @@ def test_image_uploads_are_checked_by_content(tmp_path: Path) -> None:
     posing = write(tmp_path / "foto.pdf", photo.read_bytes())
     text = write(tmp_path / "catatan.png", b"bukan gambar\n")
 
-    assert library.sniff(photo) == ".jpg"
-    assert library.sniff(posing) is None
-    assert library.sniff(text) is None
+    assert uploads.sniff(photo) == ".jpg"
+    assert uploads.sniff(posing) is None
+    assert uploads.sniff(text) is None
 
 
 def test_the_ocr_setting_is_checked() -> None:

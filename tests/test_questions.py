@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from conftest import SEED_LIKE, fake_settings
 
-from kb.answer import ABSTAIN_TEXT, Answer
+from kb.answer.extractive import ABSTAIN_TEXT, Answer
 from kb.cli import main
-from kb.embeddings import HashingEmbeddings, get_embedder
+from kb.embedders.models import HashingEmbeddings, get_embedder
 from kb.errors import KbError, QuestionError
 from kb.knowledge_base import KnowledgeBase
-from kb.question import normalize_question
 from kb.settings import Settings
+from kb.text.question import normalize_question
 
 OTHER = "Pasar Rakyat Direnovasi\nPemkab Sleman merenovasi pasar rakyat dengan dana 2 miliar.\n"
 JAMBI = "Siapa Kepala BPSDM Provinsi Jambi?"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kb import mrc
-from kb.answer import compose_span
+from kb.answer import mrc
+from kb.answer.extractive import compose_span
+from kb.answer.reader import Reader, Span, load_manifest, shipped_files
 from kb.cli import cli
-from kb.reader import Reader, Span, load_manifest, shipped_files
 from kb.types import Hit
 
 # Written for these tests (no source): a kecamatan's evening service.
@@ -222,7 +222,7 @@ def test_the_answer_is_the_span_with_the_largest_margin() -> None:
 def test_training_goes_on_at_the_rate_of_its_start_step() -> None:
     import torch
 
-    from kb.reader_train import schedule
+    from kb.answer.reader_train import schedule
 
     def rates(start: int) -> list[float]:
         optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)

@@ -12,8 +12,8 @@ from langchain_openai import ChatOpenAI
 from openai_stub import OpenAIStub
 
 from kb import Answer, KnowledgeBase
-from kb.answer import ABSTAIN_TEXT, answer_sentences
-from kb.reader import RANK_STEP
+from kb.answer.extractive import ABSTAIN_TEXT, answer_sentences
+from kb.answer.reader import RANK_STEP
 
 pytestmark = pytest.mark.model
 

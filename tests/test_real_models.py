@@ -8,7 +8,7 @@ import pytest
 from conftest import SEED_LIKE
 
 from kb import KnowledgeBase, Settings
-from kb.embeddings import E5Embeddings, NamedEmbeddings, get_embedder
+from kb.embedders.models import E5Embeddings, NamedEmbeddings, get_embedder
 
 pytestmark = pytest.mark.model
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.regions import Region, all_region_names, ancestors, find_regions, normalize_region
+from kb.text.regions import Region, all_region_names, ancestors, find_regions, normalize_region
 
 TANGSEL = Region("Kota Tangerang Selatan", "kabkota", "Provinsi Banten")
 BEKASI_KAB = Region("Kabupaten Bekasi", "kabkota", "Provinsi Jawa Barat")
@@ -200,7 +200,7 @@ def test_all_region_names() -> None:
 
 
 def test_english_place_names_are_read_the_indonesian_way() -> None:
-    from ingest.regions import indonesian_place_names
+    from kb.text.regions import indonesian_place_names
 
     assert indonesian_place_names("in East Lombok regency") == "in Kabupaten Lombok Timur"
     assert indonesian_place_names("Central Java's contest") == "Jawa Tengah contest"

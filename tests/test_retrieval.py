@@ -9,11 +9,11 @@ import pytest
 from conftest import fake_settings
 
 from kb import KnowledgeBase
-from kb.embeddings import HashingEmbeddings
-from kb.evaluate import Question, evaluate, load_questions, score
-from kb.keyword import analyze, plain_tokens
-from kb.retrieval import Candidate, fuse
-from kb.store import StoredChunk
+from kb.embedders.models import HashingEmbeddings
+from kb.ops.evaluate import Question, evaluate, load_questions, score
+from kb.retrieval.keyword import analyze, plain_tokens
+from kb.retrieval.ranker import Candidate, fuse
+from kb.store.store import StoredChunk
 
 ROWS = [
     {"id": "a", "title": "Layanan Malam Kecamatan Ciputat", "text": "Kecamatan Ciputat di Kota "
@@ -131,7 +131,7 @@ def test_own_question_set_with_the_default_model(tmp_path: Path) -> None:
 
 
 def test_answer_metrics_count_hits_lengths_and_abstentions(tmp_path: Path) -> None:
-    from kb.evaluate import evaluate_answers
+    from kb.ops.evaluate import evaluate_answers
 
     path = tmp_path / "rows.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in ROWS), encoding="utf-8")

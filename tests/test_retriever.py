@@ -27,13 +27,13 @@ from langchain_tests.integration_tests import (
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from kb import KnowledgeBase
-from kb.embeddings import (
+from kb.embedders.models import (
     E5Embeddings,
     E5SmallEmbeddings,
     HashingEmbeddings,
     SentenceTransformerEmbeddings,
 )
-from kb.retriever import HIT_FIELDS, KnowledgeBaseRetriever, document_hit
+from kb.retrieval.retriever import HIT_FIELDS, KnowledgeBaseRetriever, document_hit
 
 pytestmark = pytest.mark.model
 

@@ -22,11 +22,11 @@ from conftest import SEED_LIKE, fake_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kb import library
-from kb.embeddings import HashingEmbeddings
+from kb.embedders.models import HashingEmbeddings
 from kb.errors import ModelError
 from kb.knowledge_base import KnowledgeBase
-from kb.redact import MASK, redact
+from kb.ops.redact import MASK, redact
+from kb.ui import uploads
 
 API_KEY = "sk-bogus-Zq81LkPw0xYv3TnR7uJc"
 PASSWORD = "rahasia-Camat-2024!"
@@ -240,12 +240,12 @@ def upload_file(folder: Path, name: str, data: bytes = GOOD) -> Path:
     ],
 )
 def test_clean_name(given: str, expected: str) -> None:
-    assert library.clean_name(given) == expected
+    assert uploads.clean_name(given) == expected
 
 
 @given(st.text(max_size=400))
 def test_clean_name_never_escapes(name: str) -> None:
-    cleaned = library.clean_name(name)
+    cleaned = uploads.clean_name(name)
     assert cleaned and cleaned not in {".", ".."}
     assert not any(c in cleaned for c in "/\\\x00")
     assert len(cleaned.encode("utf-8")) <= 255
@@ -268,7 +268,7 @@ def test_odd_upload_names_are_saved_inside_the_folder_or_refused(tmp_path: Path)
     ]
     target = tmp_path / "store" / "uploads"
 
-    saved, failed = library.save_uploads(files, target)
+    saved, failed = uploads.save_uploads(files, target)
 
     root = target.resolve()
     # 60 three-byte characters are cut to 53: a name keeps at most 160 bytes before its suffix.
@@ -299,7 +299,7 @@ def test_symlinks_are_refused_on_both_sides(tmp_path: Path) -> None:
         source_link,
     ]
 
-    saved, failed = library.save_uploads(uploads, target)
+    saved, failed = uploads.save_uploads(uploads, target)
 
     assert saved == []
     assert [f.reason for f in failed] == ["bad file name", "bad file name", "not a regular file"]

@@ -16,12 +16,12 @@ from conftest import fake_settings
 from test_cli import run_kb
 
 from kb import cli
-from kb.embeddings import HashingEmbeddings, get_embedder
+from kb.embedders.models import HashingEmbeddings, get_embedder
 from kb.errors import ConfigError, EmbedderMismatchError, KbError
-from kb.evaluate import evaluate_files
 from kb.knowledge_base import KnowledgeBase
+from kb.ops.evaluate import evaluate_files
 from kb.settings import Settings
-from kb.store import Store, make_client
+from kb.store.store import Store, make_client
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import pytest
 from conftest import fake_settings
 from test_cli import run_kb
 
-from kb.embeddings import HashingEmbeddings
+from kb.embedders.models import HashingEmbeddings
 from kb.errors import StoreMissingError
 from kb.knowledge_base import KnowledgeBase
 

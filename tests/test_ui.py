@@ -20,8 +20,8 @@ from conftest import fake_settings
 from openai_stub import OpenAIStub
 
 from kb import KnowledgeBase
-from kb.answer import Answer, Citation
-from kb.embeddings import HashingEmbeddings
+from kb.answer.extractive import Answer, Citation
+from kb.embedders.models import HashingEmbeddings
 from kb.errors import ConfigError
 from kb.knowledge_base import sample_path
 from kb.settings import Settings
@@ -268,7 +268,7 @@ def test_delete_removes_the_article_from_the_library(tmp_path: Path) -> None:
 
 
 def test_library_lists_searches_and_uploads(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
-    from kb import library
+    from kb.ui import uploads
 
     incoming = tmp_path / "incoming"
     incoming.mkdir()
@@ -278,18 +278,18 @@ def test_library_lists_searches_and_uploads(fake_kb: KnowledgeBase, tmp_path: Pa
     fake_pdf.write_text("bukan pdf", encoding="utf-8")
     binary = incoming / "biner.txt"
     binary.write_bytes(bytes(range(256)))
-    report = library.upload(fake_kb, [good, fake_pdf, binary])
+    report = uploads.upload(fake_kb, [good, fake_pdf, binary])
     assert len(report.added) == 1
     assert {Path(f.source).name for f in report.failed} == {"palsu.pdf", "biner.txt"}
     saved = Path(fake_kb.settings.store) / "uploads" / "Laporan_Malam.txt"
     assert saved.exists()
-    assert [r[0] for r in library.rows(fake_kb, "malam")] == ["Layanan Malam Kelurahan"]
-    assert library.rows(fake_kb, "tidak ada") == []
-    assert "**1** ditambahkan" in library.format_report(report)
+    assert [r[0] for r in uploads.rows(fake_kb, "malam")] == ["Layanan Malam Kelurahan"]
+    assert uploads.rows(fake_kb, "tidak ada") == []
+    assert "**1** ditambahkan" in uploads.format_report(report)
 
 
 def test_the_upload_limit_follows_the_setting(tmp_path: Path) -> None:
-    from kb import library
+    from kb.ui import uploads
 
     kb = KnowledgeBase(
         settings=fake_settings(tmp_path / "s", max_file_mb=0.001), embedder=HashingEmbeddings()
@@ -298,7 +298,7 @@ def test_the_upload_limit_follows_the_setting(tmp_path: Path) -> None:
     small, big = tmp_path / "kecil.txt", tmp_path / "besar.txt"
     small.write_text("Layanan Malam\nKelurahan buka malam.\n", encoding="utf-8")
     big.write_text("Layanan Panjang\n" + "Kelurahan buka malam. " * 100, encoding="utf-8")
-    report = library.upload(kb, [small, big])
+    report = uploads.upload(kb, [small, big])
     assert len(report.added) == 1
     assert [(f.source, f.reason) for f in report.failed] == [
         ("besar.txt", "file too large (2,216 bytes; limit 1,048 bytes, KB_MAX_FILE_MB)")
@@ -308,19 +308,19 @@ def test_the_upload_limit_follows_the_setting(tmp_path: Path) -> None:
 
 
 def test_upload_names_cannot_leave_the_uploads_folder(tmp_path: Path) -> None:
-    from kb import library
+    from kb.ui import uploads
 
-    assert library.clean_name("../../etc/passwd.txt") == "passwd.txt"
-    assert library.clean_name("C:\\Windows\\evil.md") == "evil.md"
-    assert library.clean_name("..") == "berkas"
-    assert "/" not in library.clean_name("a/b/../c.TXT") and library.clean_name("x.TXT") == "x.txt"
+    assert uploads.clean_name("../../etc/passwd.txt") == "passwd.txt"
+    assert uploads.clean_name("C:\\Windows\\evil.md") == "evil.md"
+    assert uploads.clean_name("..") == "berkas"
+    assert "/" not in uploads.clean_name("a/b/../c.TXT") and uploads.clean_name("x.TXT") == "x.txt"
     source = tmp_path / "..hidden.txt"
     source.write_text("Judul\nIsi laporan.\n", encoding="utf-8")
-    saved, failed = library.save_uploads([source], tmp_path / "up")
+    saved, failed = uploads.save_uploads([source], tmp_path / "up")
     assert not failed and saved[0].parent == (tmp_path / "up").resolve()
     link = tmp_path / "link.txt"
     link.symlink_to(source)
-    saved, failed = library.save_uploads([link], tmp_path / "up")
+    saved, failed = uploads.save_uploads([link], tmp_path / "up")
     assert not saved and failed[0].reason == "not a regular file"
 
 

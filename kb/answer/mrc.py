@@ -263,7 +263,7 @@ class _Reads(Protocol):
 
 
 def predict(reader: _Reads, examples: Sequence[Example]) -> list[Prediction]:
-    """The reader's best span and margin for each example (``kb.reader.Reader``)."""
+    """The reader's best span and margin for each example (``kb.answer.reader.Reader``)."""
     spans = reader.read_many([(e.question, e.context) for e in examples])
     return [Prediction(s.text, s.margin) for s in spans]
 

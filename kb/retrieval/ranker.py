@@ -1,6 +1,6 @@
 """Hybrid ranking: dense (Chroma) and keyword (BM25) legs, filtered first, then fused.
 
-Passages of articles that are copies of one another (``kb.duplicates``) collapse into one
+Passages of articles that are copies of one another (``kb.store.duplicates``) collapse into one
 result, the best-ranked copy's, which names the others in ``Hit.also_in``.
 
 Fusion ``score`` (the default): each leg's scores over the union of both legs' candidates
@@ -19,10 +19,10 @@ from typing import Any, Literal
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from kb.duplicates import groups
-from kb.filters import check_regions, matcher, to_where
-from kb.keyword import KeywordIndex
-from kb.store import Store, StoredChunk
+from kb.retrieval.filters import check_regions, matcher, to_where
+from kb.retrieval.keyword import KeywordIndex
+from kb.store.duplicates import groups
+from kb.store.store import Store, StoredChunk
 from kb.types import ArticleCopy, Hit
 
 Mode = Literal["hybrid", "dense", "keyword"]
@@ -111,7 +111,7 @@ class HybridRanker:
         """The registered articles (``Registry``), re-read after every write.
 
         Only chunks carrying their article's registered hash are served: the chunks of an
-        article whose write is under way, or was interrupted, never are (see ``kb.store``).
+        article whose write is under way, or was interrupted, never are (see ``kb.store.store``).
         """
         generation = self.store.generation
         cached = self._registry
