@@ -27,9 +27,9 @@ from typing import Any
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from ingest.chunking import split_sentences
 from kb.knowledge_base import KnowledgeBase, sample_path
 from kb.settings import Settings
+from kb.text.sentences import split_sentences
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_FACQA = REPO.parent / "shared" / "data" / "facqa-dev"

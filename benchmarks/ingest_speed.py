@@ -51,9 +51,10 @@ from _common import (
 )
 from langchain_core.embeddings import Embeddings
 
-from ingest.chunking import embedding_text, make_chunks
+from ingest.chunking import make_chunks
 from ingest.pipeline import collect
 from kb.knowledge_base import KnowledgeBase
+from kb.store.records import embedding_text
 
 SAME_TEXTS = "LangChain Chroma.from_texts on kb's texts"
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from kb import KnowledgeBase
 from kb.ops.evaluate import load_questions
-from kb.retrieval.keyword import analyze, plain_tokens
+from kb.text.analysis import analyze, plain_tokens
 
 
 def mrr_at_10(score_matrix: np.ndarray, doc_of_chunk: np.ndarray, gold: np.ndarray) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from ingest.chunking import embedding_key, embedding_text, make_chunks
+from ingest.chunking import make_chunks
 from ingest.enrich import article_metadata, chunk_layout, content_hash, unread_date
 from ingest.loaders import LoadLimits, discover, doc_id_for, load
 from ingest.types import Article, Chunk, Duplicate, Failure, IngestReport
@@ -26,7 +26,15 @@ from kb.store.duplicates import (
     link,
     signature,
 )
-from kb.store.store import ARTICLE_ONLY_FIELDS, KEY_FIELD, Store, StoredArticle, fault_point
+from kb.store.faults import fault_point
+from kb.store.records import (
+    ARTICLE_ONLY_FIELDS,
+    KEY_FIELD,
+    StoredArticle,
+    embedding_key,
+    embedding_text,
+)
+from kb.store.store import Store
 
 log = logging.getLogger(__name__)
 # Up to this many stored articles without a signature are read one by one, more in one pass.

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ingest.types import Failure, IngestReport
-    from kb.answer.extractive import Answer, Citation
     from kb.errors import (
         ConfigError,
         EmbedderMismatchError,
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     )
     from kb.knowledge_base import KnowledgeBase, ask, retrieve
     from kb.settings import Settings
-    from kb.types import ArticleInfo, Hit
+    from kb.types import Answer, ArticleInfo, Citation, Hit
 
 # The public names and the modules that define them.
 _WHERE = {

@@ -13,20 +13,21 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from ingest.chunking import embedding_text
 from ingest.types import Article, IngestReport
 from kb.answer.chain import AnswerChain
-from kb.answer.extractive import Answer
 from kb.answer.reader import Reader
 from kb.embedders.models import NamedEmbeddings, get_embedder
 from kb.errors import ConfigError, NotFoundError, StoreLockedError, StoreMissingError
-from kb.retrieval.ranker import HybridRanker, Mode
+from kb.retrieval.fusion import Mode
+from kb.retrieval.ranker import HybridRanker
 from kb.retrieval.retriever import KnowledgeBaseRetriever
 from kb.settings import Settings
+from kb.store.client import make_client, missing_store_message
 from kb.store.integrity import CheckReport, check_store
-from kb.store.store import Store, make_client, missing_store_message
+from kb.store.records import embedding_text
+from kb.store.store import Store
 from kb.text.question import normalize_question
-from kb.types import ArticleInfo, Hit
+from kb.types import Answer, ArticleInfo, Hit
 
 log = logging.getLogger(__name__)
 
@@ -416,7 +417,7 @@ class KnowledgeBase:
     def chain(self, llm: str | Any | None = None) -> AnswerChain:
         """The answer chain for an answer mode: ``llm`` is ``provider:model``, a chat model, or
         ``None`` for the ``KB_LLM`` setting (empty: extractive)."""
-        from kb.answer.chain import load_chat_model
+        from kb.answer.llm import load_chat_model
 
         spec = self.settings.llm if llm is None else llm
         given_as = "KB_LLM" if llm is None else "--llm"

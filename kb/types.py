@@ -135,3 +135,44 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     return value
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: the quoted sentence(s) of a passage of an article."""
+
+    n: int
+    doc_id: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    url: str = ""
+    date: str = ""
+    outlet: str = ""
+    chunk_id: str = ""
+    # The page the quote starts on, the page it ends on when another (PDFs), its section.
+    page: int | None = None
+    page_end: int | None = None
+    section: str = ""
+    # The other stored copies of the article (``Hit.also_in``): one result names them all.
+    also_in: tuple[ArticleCopy, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose every sentence cites a passage; or an abstention with the closest hits."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    abstained: bool = False
+    unsupported: tuple[str, ...] = ()
+    query: str = ""
+    mode: str = "extractive"
+    language: str = "id"
+    # The reader's answer span alone ("Ciputat"), and the citation numbers of the passages
+    # that give it; empty without a reader, or when declined.
+    short: str = ""
+    short_citations: tuple[int, ...] = ()

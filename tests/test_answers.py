@@ -10,7 +10,10 @@ import pytest
 from conftest import fake_settings
 
 from kb import Answer, KnowledgeBase
-from kb.answer.extractive import ABSTAIN_TEXT, answer_sentences, detect_language, score_sentences
+from kb.answer.citations import answer_sentences
+from kb.answer.extractive import score_sentences
+from kb.answer.gate import ABSTAIN_TEXT
+from kb.text.language import detect_language
 from kb.types import Hit
 
 

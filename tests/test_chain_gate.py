@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.answer.chain import regions_not_covered
+from kb.answer.gate import regions_not_covered
 from kb.types import Hit
 
 

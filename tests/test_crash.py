@@ -1,7 +1,7 @@
 """Crash safety: ``kb ingest`` / ``kb delete`` SIGKILLed anywhere, then run again, leave the
 store exactly as a clean run does; one writer at a time; readers see only whole articles.
 
-The kills come from the ``KB_FAULT`` test hook (``kb.store.store.fault_point``: the process kills
+The kills come from the ``KB_FAULT`` test hook (``kb.store.faults.fault_point``: the process kills
 itself at a named phase boundary) and from outside after seeded random delays.
 """
 

@@ -402,7 +402,7 @@ def test_no_telemetry_without_the_environment_and_imports_set_none(tmp_path: Pat
     code = (
         "import os, sys\n"
         "from pathlib import Path\n"
-        "import kb.store.store, kb.ui\n"
+        "import kb.store.client, kb.ui\n"
         f"print(sorted(k for k in {names!r} if k in os.environ))\n"
         "from kb.embedders.models import HashingEmbeddings\n"
         "from kb.knowledge_base import KnowledgeBase\n"
@@ -412,7 +412,7 @@ def test_no_telemetry_without_the_environment_and_imports_set_none(tmp_path: Pat
         " reader='none')\n"
         "base = KnowledgeBase(settings=settings, embedder=HashingEmbeddings())\n"
         "assert base.load_samples().ok\n"
-        "client = kb.store.make_client(store / 'other')\n"
+        "client = kb.store.client.make_client(store / 'other')\n"
         "app = kb.ui.build_app(base)\n"
         "print(client.get_settings().anonymized_telemetry, app.analytics_enabled)\n"
     )

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from conftest import SEED_LIKE, fake_settings
 
-from kb.answer.extractive import ABSTAIN_TEXT, Answer
+from kb.answer.gate import ABSTAIN_TEXT
 from kb.cli import main
 from kb.embedders.models import HashingEmbeddings, get_embedder
 from kb.errors import KbError, QuestionError
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.text.question import normalize_question
+from kb.types import Answer
 
 OTHER = "Pasar Rakyat Direnovasi\nPemkab Sleman merenovasi pasar rakyat dengan dana 2 miliar.\n"
 JAMBI = "Siapa Kepala BPSDM Provinsi Jambi?"

@@ -12,7 +12,8 @@ from langchain_openai import ChatOpenAI
 from openai_stub import OpenAIStub
 
 from kb import Answer, KnowledgeBase
-from kb.answer.extractive import ABSTAIN_TEXT, answer_sentences
+from kb.answer.citations import answer_sentences
+from kb.answer.gate import ABSTAIN_TEXT
 from kb.answer.reader import RANK_STEP
 
 pytestmark = pytest.mark.model

@@ -11,9 +11,9 @@ from conftest import fake_settings
 from kb import KnowledgeBase
 from kb.embedders.models import HashingEmbeddings
 from kb.ops.evaluate import Question, evaluate, load_questions, score
-from kb.retrieval.keyword import analyze, plain_tokens
-from kb.retrieval.ranker import Candidate, fuse
-from kb.store.store import StoredChunk
+from kb.retrieval.fusion import Candidate, fuse
+from kb.store.records import StoredChunk
+from kb.text.analysis import analyze, plain_tokens
 
 ROWS = [
     {"id": "a", "title": "Layanan Malam Kecamatan Ciputat", "text": "Kecamatan Ciputat di Kota "

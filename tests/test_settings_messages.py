@@ -21,7 +21,8 @@ from kb.errors import ConfigError, EmbedderMismatchError, KbError
 from kb.knowledge_base import KnowledgeBase
 from kb.ops.evaluate import evaluate_files
 from kb.settings import Settings
-from kb.store.store import Store, make_client
+from kb.store.client import make_client
+from kb.store.store import Store
 
 
 @pytest.mark.parametrize(

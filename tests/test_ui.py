@@ -20,11 +20,11 @@ from conftest import fake_settings
 from openai_stub import OpenAIStub
 
 from kb import KnowledgeBase
-from kb.answer.extractive import Answer, Citation
 from kb.embedders.models import HashingEmbeddings
 from kb.errors import ConfigError
 from kb.knowledge_base import sample_path
 from kb.settings import Settings
+from kb.types import Answer, Citation
 from kb.ui import Handlers, build_app, format_answer
 from kb.ui.labels import LABELS
 from kb.ui.render import chat_message, plain, plain_history, sources_html

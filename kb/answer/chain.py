@@ -6,210 +6,38 @@ question (+ history, filters) -> retrieval query -> hybrid retrieval -> evidence
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import re
-import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnablePassthrough
 
-from kb.answer.extractive import (
-    RERANK,
-    RERANK_CROSSLINGUAL,
-    Answer,
-    abstain,
-    check,
-    compose_extractive,
-    compose_span,
-    detect_language,
+from kb.answer.citations import check_citations
+from kb.answer.extractive import RERANK, RERANK_CROSSLINGUAL, compose_extractive, compose_span
+from kb.answer.followups import (
+    Message,
+    _rewrite_with_llm,
+    resolve_followup,
+)
+from kb.answer.gate import abstain, evidence, regions_not_covered
+from kb.answer.llm import (
+    llm_messages,
+    message_text,
+    model_errors,
+    model_name,
 )
 from kb.answer.reader import Span
-from kb.errors import ConfigError, KbError, ModelError
-from kb.ops.redact import redact
-from kb.retrieval.keyword import analyze
 from kb.retrieval.retriever import document_hit
+from kb.text.language import detect_language
 from kb.text.question import normalize_question
-from kb.text.regions import find_regions, indonesian_place_names
-from kb.types import Hit
+from kb.types import Answer, Hit
 
 if TYPE_CHECKING:
     from kb.knowledge_base import KnowledgeBase
 
-Message = Mapping[str, Any]
 log = logging.getLogger(__name__)
-
-# Words that point back to an earlier turn: "badannya", "tersebut", "their", "there".
-_ANAPHORA = re.compile(
-    r"(\w+nya\b|\b(tersebut|itu|ini|dia|ia|beliau|mereka|di sana|sana|its|their|his|her|he|"
-    r"she|it|they|them|there|that|this)\b)",
-    re.IGNORECASE,
-)
-# The word that owns the question's last "-nya" ("camatnya?", "kepala badannya?").
-_OWNED = re.compile(r"\b(\w{3,}?)nya\s*[?.!]?\s*$", re.IGNORECASE)
-_NOT_OWNED = frozenset("ha pu ta berta sebelum selanjut lain biasa akhir misal".split())
-_ENTITY = re.compile(r"\b(?:[A-Z][\w.-]*[A-Za-z0-9])(?:\s+(?:[A-Z][\w.-]*[A-Za-z0-9]|se-\w+))*")
-_QUESTION_WORDS = frozenset(
-    "Apa Apakah Siapa Kapan Mana Dimana Di Berapa Bagaimana Mengapa Kenapa Which What Who "
-    "When Where How Why Does Do Is Are".split()
-)
-
-
-def prompt_text(name: str) -> str:
-    return (resources.files("kb.answer") / "prompts" / name).read_text(encoding="utf-8")
-
-
-def _entities(text: str) -> list[str]:
-    found = []
-    for m in _ENTITY.finditer(text):
-        words = m.group().split()
-        while words and words[0] in _QUESTION_WORDS:
-            words = words[1:]
-        if words:
-            found.append(" ".join(words))
-    return found
-
-
-def resolve_followup(question: str, history: Sequence[Message] | None) -> str:
-    """The retrieval query for a follow-up, without a chat model.
-
-    When the question points back ("Siapa kepala badannya?") or names no entity of its own,
-    the names and places of the previous user turns are added to it.
-    """
-    previous = [str(m.get("content") or "") for m in history or [] if m.get("role") == "user"]
-    if not previous:
-        return question
-    own = _entities(question)
-    if own and not _ANAPHORA.search(question):
-        return question
-    carried: list[str] = []
-    for turn in reversed(previous[-2:]):
-        for entity in _entities(turn):
-            if entity not in carried and entity not in own:
-                carried.append(entity)
-    if not carried:
-        return question
-    names = " ".join(carried)
-    # "Siapa camatnya?" asks for the camat of what was asked about: "Siapa camat Kecamatan
-    # Kaliwungu?" reads as a whole question (the reader finds the name with a clearer margin).
-    owned = _OWNED.search(question)
-    if owned and owned.group(1).lower() not in _NOT_OWNED:
-        return f"{question[: owned.start()]}{owned.group(1)} {names}{question[owned.end(1) + 3 :]}"
-    return f"{question} {names}".strip()
-
-
-def load_chat_model(spec: str, given_as: str = "KB_LLM") -> Any:
-    """A LangChain chat model from ``provider:model`` (``ollama:qwen2.5:7b``, ``openai:gpt-4o``);
-    ``given_as`` names where the value came from in error messages (``KB_LLM``, ``--llm``)."""
-    provider, _, model = spec.partition(":")
-    if not provider or not model:
-        raise ConfigError(f"{given_as}={spec!r}: use provider:model, e.g. ollama:qwen2.5:7b")
-    from langchain.chat_models import init_chat_model
-
-    try:
-        return init_chat_model(model, model_provider=provider, temperature=0)
-    except ImportError as e:
-        raise ConfigError(
-            f"the {provider!r} chat models need an extra package: pip install "
-            f"'kb-inovasi[{provider}]' (or langchain-{provider})"
-        ) from e
-    except ValueError as e:
-        raise ConfigError(f"{given_as}={spec!r}: {e}") from e
-
-
-_TAG = re.compile(r"</?\s*passage", re.IGNORECASE)
-
-
-def _text(message: Any) -> str:
-    """A chat model reply as text (content may be a string or a list of blocks)."""
-    text = getattr(message, "text", None)
-    if isinstance(text, str):
-        return text
-    return str(getattr(message, "content", message))
-
-
-def format_passages(hits: Sequence[Hit]) -> str:
-    """Numbered passages inside delimiters; neither title nor text can close a delimiter."""
-    blocks = []
-    for n, hit in enumerate(hits, 1):
-        title = _TAG.sub("[passage", " ".join(hit.title.split())).replace('"', "'")
-        body = _TAG.sub("[passage", hit.text)
-        blocks.append(f'<passage n="{n}" title="{title}">\n{body}\n</passage>')
-    return "\n\n".join(blocks)
-
-
-def llm_messages(question: str, hits: Sequence[Hit]) -> list[Any]:
-    human = prompt_text("passages.txt").format(passages=format_passages(hits), question=question)
-    return [SystemMessage(prompt_text("answer.txt")), HumanMessage(human)]
-
-
-@contextlib.contextmanager
-def model_errors() -> Iterator[None]:
-    """A failing chat model call (refused key, server down) becomes a one-line ``ModelError``.
-
-    Servers echo the key they were given in their error text, so the message and the log line
-    are redacted, and the original exception is not chained (a traceback printed later would
-    show it unredacted)."""
-    try:
-        yield
-    except KbError:
-        raise
-    except Exception as e:
-        log.warning("the chat model failed: %s", redact(traceback.format_exc()))
-        reason = redact(" ".join(str(e).split()))[:200] or type(e).__name__
-        raise ModelError(
-            f"the chat model did not answer ({type(e).__name__}: {reason}): check KB_LLM, "
-            "the API key and OPENAI_BASE_URL, or leave KB_LLM empty for extractive answers"
-        ) from None
-
-
-def _rewrite_with_llm(llm: Any, question: str, history: Sequence[Message]) -> str:
-    turns = "\n".join(f"{m.get('role')}: {m.get('content')}" for m in history[-6:])
-    prompt = prompt_text("rewrite.txt").format(history=turns, question=question)
-    with model_errors():
-        reply = llm.invoke([HumanMessage(prompt)])
-    text = _text(reply).strip().splitlines()
-    return text[0].strip() if text and text[0].strip() else question
-
-
-def evidence(
-    question: str, hits: Sequence[Hit], idf: Callable[[str], float]
-) -> tuple[float, float]:
-    """How well the passages match the question: (embedding similarity of the best passage,
-    the rarity-weighted share of the question's words found in one of the top 3 passages).
-
-    A question whose rare words (names, places, numbers) no passage holds is most often one
-    the articles do not answer.
-    """
-    if not hits:
-        return 0.0, 0.0
-    tokens = set(analyze(question))
-    total = sum(idf(t) for t in tokens)
-    lexical = 0.0
-    if total > 0:
-        for hit in hits[:3]:
-            have = set(analyze(f"{hit.title} {hit.text}"))
-            lexical = max(lexical, sum(idf(t) for t in tokens & have) / total)
-    return float(hits[0].dense_score or 0.0), lexical
-
-
-def regions_not_covered(question: str, hits: Sequence[Hit]) -> list[str]:
-    """The regions the question names that no passage's article is about.
-
-    "Apa aplikasi pengaduan Pemkab Cirebon?" is not answered by reports on Kuningan, however
-    alike the words: a region asked for must be among the regions (with their ancestors) of
-    the articles found.
-    """
-    have: set[str] = set()
-    for hit in hits:
-        have.update(hit.metadata.get("regions") or [])
-    asked = find_regions(indonesian_place_names(question))
-    return [r.name for r in asked if r.name not in have]
 
 
 class AnswerChain:
@@ -225,7 +53,7 @@ class AnswerChain:
         self.kb = kb
         self.llm = llm
         self.k = k
-        self.mode = "extractive" if llm is None else f"llm:{_model_name(llm)}"
+        self.mode = "extractive" if llm is None else f"llm:{model_name(llm)}"
         self.retriever = kb.as_retriever(k=k, per_article=None)
         # question (+ history, filters) -> + query -> + hits; then the answer. ``stream`` runs
         # ``prepare`` and the answer's steps itself, to yield the chat model's text as it comes.
@@ -318,7 +146,7 @@ class AnswerChain:
     def _finish(self, state: dict[str, Any], plan: _Plan, text: str, short: str = "") -> Answer:
         """The citation check of the written answer; the short form kept when it survives."""
         question = state["question"]
-        answer = check(question, text, plan.hits, query=state["query"], mode=self.mode,
+        answer = check_citations(question, text, plan.hits, query=state["query"], mode=self.mode,
                        language=detect_language(question))  # fmt: skip
         if not short or answer.abstained:
             return answer
@@ -334,7 +162,7 @@ class AnswerChain:
             return self._finish(state, plan, *self._extract(state["query"], plan))
         with model_errors():
             reply = self.llm.invoke(llm_messages(state["question"], plan.hits))
-        return self._finish(state, plan, _text(reply))
+        return self._finish(state, plan, message_text(reply))
 
     def _state(
         self,
@@ -375,7 +203,7 @@ class AnswerChain:
         text = ""
         with model_errors():
             for piece in self.llm.stream(llm_messages(state["question"], plan.hits)):
-                text += _text(piece)
+                text += message_text(piece)
                 yield text
         yield self._finish(state, plan, text)
 
@@ -390,11 +218,3 @@ class _Plan:
     declined: bool
     spans: list[Span] | None = None
     coverage: float | None = None
-
-
-def _model_name(llm: Any) -> str:
-    for attr in ("model_name", "model", "model_id"):
-        value = getattr(llm, attr, None)
-        if isinstance(value, str) and value:
-            return value
-    return type(llm).__name__

@@ -1,8 +1,6 @@
-"""Answers from retrieved passages: extractive composition, the citation check, abstention.
-
-Both answer modes end in ``check``: markers that point at no passage are removed, sentences
-whose cited passage does not support them are flagged, citations are renumbered in order of
-first use, and an answer with no supported sentence becomes an abstention.
+"""Extractive answers without a reader: the retrieved passages' sentences scored against the
+question (its words, their order, the kind of answer it asks for, embedding similarity), the
+best ones cited; and the reader's span shown inside its sentence (``compose_span``).
 """
 
 from __future__ import annotations
@@ -13,28 +11,16 @@ import re
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
 
-from ingest.chunking import split_sentences
+from kb.answer.citations import (
+    normalize_span,
+)
 from kb.answer.reader import Span
-from kb.retrieval.keyword import analyze
+from kb.text.analysis import analyze
 from kb.text.glossary import indonesian_words
-from kb.types import ArticleCopy, Hit
+from kb.text.language import WORD, detect_language
+from kb.text.sentences import split_sentences
+from kb.types import Hit
 
-ABSTAIN_TEXT = {
-    "id": "Laporan yang tersedia tidak memuat jawaban atas pertanyaan ini.",
-    "en": "The available reports do not contain an answer to this question.",
-}
-CLOSEST = {"id": "Bagian laporan yang paling dekat:", "en": "The closest passages:"}
-
-_EN = frozenset(
-    "the a an of in on at for to is are was were which who whom whose what when where why how "
-    "does do did has have had with from by and or that this these those many much district "
-    "sub-district office service services city regency head".split()
-)
-_ID = frozenset(
-    "yang di ke dari dan atau ini itu apa siapa kapan mana dimana berapa bagaimana mengapa "
-    "kenapa apakah pada untuk dengan oleh adalah kecamatan kota kabupaten layanan pelayanan "
-    "camat kepala".split()
-)
 W_LEXICAL, W_RANK, W_DENSE, ANSWER_TYPE_BONUS = 0.2, 0.1, 1.0, 0.3
 # Pairs of the question's words that stand side by side in the sentence too: "Kepala
 # Diskominfo" in "Kepala Diskominfo Kuningan, Asep Mulyana," but not in "Kepala Bidang
@@ -47,8 +33,6 @@ W_PAIRS = 0.2
 RERANK, RERANK_CROSSLINGUAL = 4, 8
 # Words of the span's sentence shown on each side of the reader's span.
 SPAN_CONTEXT_WORDS = 8
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_MARKER = re.compile(r"\s*\[(\d+)\]")
 # Sentences that lean on the one before them: "Seperti, ...", "Hal itu ...", "Ia ...".
 _BACKREF = re.compile(
     r"^[“\"]?(seperti|hal (itu|ini|tersebut)|ia|dia|mereka|beliau|tersebut|itu|selain itu|"
@@ -111,55 +95,6 @@ def _asked_places(question: str, hits: Sequence[Hit]) -> dict[int, list[str]]:
     return out
 
 
-def detect_language(text: str) -> str:
-    """``en`` or ``id``: which language's function words the text uses more (Indonesian ties)."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    english = sum(w in _EN for w in words)
-    indonesian = sum(w in _ID for w in words)
-    return "en" if english > indonesian else "id"
-
-
-@dataclass(frozen=True)
-class Citation:
-    """A numbered source of an answer: the quoted sentence(s) of a passage of an article."""
-
-    n: int
-    doc_id: str
-    title: str
-    quote: str
-    start: int
-    end: int
-    url: str = ""
-    date: str = ""
-    outlet: str = ""
-    chunk_id: str = ""
-    # The page the quote starts on, the page it ends on when another (PDFs), its section.
-    page: int | None = None
-    page_end: int | None = None
-    section: str = ""
-    # The other stored copies of the article (``Hit.also_in``): one result names them all.
-    also_in: tuple[ArticleCopy, ...] = ()
-
-
-@dataclass(frozen=True)
-class Answer:
-    """An answer whose every sentence cites a passage; or an abstention with the closest hits."""
-
-    question: str
-    text: str
-    citations: tuple[Citation, ...] = ()
-    hits: tuple[Hit, ...] = ()
-    abstained: bool = False
-    unsupported: tuple[str, ...] = ()
-    query: str = ""
-    mode: str = "extractive"
-    language: str = "id"
-    # The reader's answer span alone ("Ciputat"), and the citation numbers of the passages
-    # that give it; empty without a reader, or when declined.
-    short: str = ""
-    short_citations: tuple[int, ...] = ()
-
-
 @dataclass(frozen=True)
 class Sentence:
     """A sentence of a retrieved passage, with offsets in its article."""
@@ -202,7 +137,7 @@ class _Asked:
     @classmethod
     def read(cls, question: str, hits: Sequence[Hit]) -> _Asked:
         lowered = question.lower()
-        words = frozenset(_WORD.findall(lowered))
+        words = frozenset(WORD.findall(lowered))
         cued = ((_HOW_MANY, _NUMBER), (_WHEN, _WHEN_ANSWER))
         return cls(
             lowered=lowered,
@@ -258,7 +193,7 @@ def _office_fits(before: str, name: str, offices: Set[str], asked_words: Set[str
     it ("Yudi Permana, camat Tanah Sareal") fits."""
     if not offices:
         return True
-    words = _WORD.findall(before.lower()) + _WORD.findall(name.lower())
+    words = WORD.findall(before.lower()) + WORD.findall(name.lower())
     # The name's own words are those after the last office word of the run.
     held = [i for i, w in enumerate(words) if w in _OFFICES]
     if not held:
@@ -278,7 +213,7 @@ def _new_name(name: str, asked_words: Set[str]) -> bool:
     "Provinsi Jambi Iskandar Nasuti" answers "Siapa Kepala BPSDM Provinsi Jambi?";
     "Kecamatan Tanah Sareal" does not answer "Siapa camat Tanah Sareal?", nor "Selasa" anything.
     """
-    words = _WORD.findall(name.lower())
+    words = WORD.findall(name.lower())
     asked = [i for i, w in enumerate(words) if w in asked_words]
     after = words[asked[-1] + 1 :] if asked else words
     return any(w not in _GENERIC and w not in asked_words and not _DAY.fullmatch(w) for w in after)
@@ -428,156 +363,3 @@ def compose_span(hits: Sequence[Hit], spans: Sequence[Span]) -> tuple[str, str]:
     cited = [i for i, s in enumerate(spans) if s.answerable and normalize_span(s.text) == same]
     markers = " ".join(f"[{i + 1}]" for i in dict.fromkeys([top, *cited]))
     return f"{sentence} {markers}", best.text
-
-
-def normalize_span(text: str) -> str:
-    """Spans compared for sameness: lower case, words only."""
-    return " ".join(re.findall(r"\w+", text.lower()))
-
-
-def _supported(sentence: str, passages: Sequence[str]) -> bool:
-    """A sentence is supported when it is in the passage verbatim, or when the passages hold
-    its numbers and most of its words."""
-    bare = " ".join(sentence.replace("**", "").replace("…", " ").split())
-    joined = " ".join(" ".join(p.split()) for p in passages)
-    if bare and bare in joined:
-        return True
-    numbers = re.findall(r"\d+(?:[.,]\d+)*", bare)
-    if any(n not in joined for n in numbers):
-        return False
-    tokens = set(analyze(bare))
-    if not tokens:
-        return False
-    have = set(analyze(joined))
-    return len(tokens & have) / len(tokens) >= 0.6
-
-
-def check(
-    question: str,
-    text: str,
-    hits: Sequence[Hit],
-    *,
-    query: str = "",
-    mode: str = "extractive",
-    language: str | None = None,
-) -> Answer:
-    """The citation check; every answer passes through it before it is final."""
-    language = language or detect_language(question)
-    kept: list[str] = []
-    unsupported: list[str] = []
-    order: list[int] = []  # hit indexes in order of first use
-    quotes: dict[int, list[str]] = {}
-    for sentence in answer_sentences(text):
-        markers = [int(m) for m in _MARKER.findall(sentence)]
-        valid = [m for m in markers if 1 <= m <= len(hits)]
-        bare = _MARKER.sub("", sentence).strip()
-        if not bare:
-            continue
-        if not valid:
-            unsupported.append(bare)
-            continue
-        if not _supported(bare, [hits[m - 1].text for m in valid]):
-            unsupported.append(bare)
-            continue
-        for m in valid:
-            if m - 1 not in order:
-                order.append(m - 1)
-            quotes.setdefault(m - 1, []).append(_closest_sentence(bare, hits[m - 1].text))
-        renumbered = " ".join(f"[{order.index(m - 1) + 1}]" for m in dict.fromkeys(valid))
-        kept.append(f"{bare} {renumbered}")
-    if not kept:
-        return abstain(question, hits, query=query, mode=mode, language=language,
-                       unsupported=unsupported)  # fmt: skip
-    citations = tuple(_citation(n, hits[i], quotes[i]) for n, i in enumerate(order, 1))
-    return Answer(
-        question=question,
-        text=" ".join(kept),
-        citations=citations,
-        hits=tuple(hits),
-        unsupported=tuple(unsupported),
-        query=query,
-        mode=mode,
-        language=language,
-    )
-
-
-def answer_sentences(text: str) -> list[str]:
-    """Sentences of an answer, each with the ``[n]`` markers written after its full stop."""
-    out: list[str] = []
-    for start, end in split_sentences(text):
-        piece = text[start:end]
-        lead = re.match(r"^(?:\s*\[\d+\])+", piece)
-        if lead and out:
-            out[-1] += lead.group()
-            piece = piece[lead.end() :].strip()
-        if piece:
-            out.append(piece)
-    return out
-
-
-def _closest_sentence(sentence: str, passage: str) -> str:
-    """The passage's sentence that shares most words with an answer sentence (the quote)."""
-    bare = " ".join(sentence.replace("**", "").replace("…", " ").split())
-    best, best_overlap = passage, -1.0
-    tokens = set(analyze(bare))
-    for a, b in split_sentences(passage):
-        piece = passage[a:b]
-        if " ".join(piece.split()) == bare:
-            return piece
-        overlap = len(tokens & set(analyze(piece))) / (len(tokens) or 1)
-        if overlap > best_overlap:
-            best, best_overlap = piece, overlap
-    return best
-
-
-def _citation(n: int, hit: Hit, quotes: Sequence[str]) -> Citation:
-    meta = hit.metadata
-    quote = " ".join(dict.fromkeys(quotes))
-    first = hit.text.find(quotes[0])
-    start = hit.start + first if first >= 0 else hit.start
-    last = hit.text.find(quotes[-1])
-    end = hit.start + last + len(quotes[-1]) if last >= 0 else hit.end
-    if 0 <= first <= last:
-        # Two sentences of one passage that are not neighbours: quote the article from the
-        # first to the last, so that the quote is what lies at start:end.
-        quote = hit.text[first : last + len(quotes[-1])]
-    end = max(end, start)
-    page, page_end = hit.pages_of(start, end)
-    return Citation(
-        n=n,
-        doc_id=hit.doc_id,
-        title=hit.title,
-        quote=quote,
-        start=start,
-        end=end,
-        url=str(meta.get("url") or meta.get("src_url") or ""),
-        date=str(meta.get("date") or meta.get("date_text") or ""),
-        outlet=str(meta.get("outlet") or ""),
-        chunk_id=hit.chunk_id,
-        page=page,
-        page_end=page_end,
-        section=hit.section,
-        also_in=hit.also_in,
-    )
-
-
-def abstain(
-    question: str,
-    hits: Sequence[Hit],
-    *,
-    query: str = "",
-    mode: str = "extractive",
-    language: str | None = None,
-    unsupported: Sequence[str] = (),
-) -> Answer:
-    language = language or detect_language(question)
-    return Answer(
-        question=question,
-        text=ABSTAIN_TEXT[language],
-        hits=tuple(hits),
-        abstained=True,
-        unsupported=tuple(unsupported),
-        query=query,
-        mode=mode,
-        language=language,
-    )

@@ -21,7 +21,7 @@ import bm25s
 
 from kb.errors import KbError
 from kb.knowledge_base import KnowledgeBase
-from kb.retrieval.keyword import plain_tokens
+from kb.text.analysis import plain_tokens
 from kb.types import Hit
 
 CUTOFFS = (1, 5, 10)

@@ -14,19 +14,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from kb.retrieval.filters import check_regions, matcher, to_where
+from kb.retrieval.fusion import Candidate, Mode, fuse
 from kb.retrieval.keyword import KeywordIndex
 from kb.store.duplicates import groups
-from kb.store.store import Store, StoredChunk
+from kb.store.store import Store
 from kb.types import ArticleCopy, Hit
 
-Mode = Literal["hybrid", "dense", "keyword"]
-RRF_K = 60
 # The candidate pool grows with the largest group of copies, up to this factor: each copy of
 # a passage takes a place in the pool that the collapse then empties.
 MAX_POOL_FACTOR = 4
@@ -65,16 +64,6 @@ class Registry:
     def pool_factor(self) -> int:
         largest = max((len(g) for g in self.groups.values()), default=1)
         return min(largest, MAX_POOL_FACTOR)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    chunk: StoredChunk
-    dense: float
-    keyword: float
-    dense_rank: int | None
-    keyword_rank: int | None
-    score: float = 0.0
 
 
 class HybridRanker:
@@ -230,54 +219,6 @@ class HybridRanker:
             candidates, mode, fusion=self.fusion, dense_weight=self.dense_weight, coverage=coverage
         )
         return _top(fused, k, per_article, registry)
-
-
-def fuse(
-    candidates: Sequence[Candidate],
-    mode: Mode = "hybrid",
-    *,
-    fusion: str = "score",
-    dense_weight: float = 0.5,
-    coverage: float = 1.0,
-) -> list[Candidate]:
-    """The candidates with their fused ``score``, best first (ties: the better dense rank,
-    then the chunk id).
-
-    ``score`` fusion: ``w * minmax(dense) + (1 - w) * coverage * minmax(keyword)`` over the
-    candidates (``coverage``: the share of the query's words the articles use at all);
-    ``rrf``: ``1 / (60 + rank)`` summed over the legs that found the candidate; the ``dense``
-    and ``keyword`` modes: that leg's score alone.
-    """
-    if not candidates:
-        return []
-    if mode == "dense":
-        scores = [c.dense for c in candidates]
-    elif mode == "keyword":
-        scores = [c.keyword for c in candidates]
-    elif fusion == "rrf":
-        scores = [
-            (1 / (RRF_K + c.dense_rank) if c.dense_rank else 0.0)
-            + (1 / (RRF_K + c.keyword_rank) if c.keyword_rank else 0.0)
-            for c in candidates
-        ]
-    else:
-        kw_weight = (1 - dense_weight) * coverage
-        dense = _minmax([c.dense for c in candidates])
-        keyword = _minmax([c.keyword for c in candidates])
-        scores = [dense_weight * d + kw_weight * kw for d, kw in zip(dense, keyword, strict=True)]
-    out = [
-        Candidate(c.chunk, c.dense, c.keyword, c.dense_rank, c.keyword_rank, s)
-        for c, s in zip(candidates, scores, strict=True)
-    ]
-    out.sort(key=lambda c: (-c.score, c.dense_rank or 10**9, c.chunk.chunk_id))
-    return out
-
-
-def _minmax(values: Sequence[float]) -> list[float]:
-    low, high = min(values), max(values)
-    if high - low <= 1e-12:
-        return [1.0 if high > 0 else 0.0 for _ in values]
-    return [(v - low) / (high - low) for v in values]
 
 
 def _top(

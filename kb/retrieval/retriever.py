@@ -21,7 +21,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from kb.retrieval.ranker import Mode
+from kb.retrieval.fusion import Mode
 from kb.types import Hit
 
 # The Hit's fields that a Document's metadata carries (its text is the page_content).

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from kb.retrieval.ranker import HybridRanker
-from kb.store.store import ARTICLE_ONLY_FIELDS, CHUNK_FIELDS, Store, StoredArticle
+from kb.store.records import ARTICLE_ONLY_FIELDS, CHUNK_FIELDS, StoredArticle
+from kb.store.store import Store
 
 # Problems whose article cannot be rebuilt from the store: its source must be ingested again.
 _NEEDS_SOURCE = frozenset({"count", "text"})

@@ -26,20 +26,18 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import signal
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-import chromadb
-from chromadb.config import Settings as ChromaSettings
-
-from kb.errors import ConfigError, EmbedderMismatchError, KbError, StoreMissingError
-from kb.store.duplicates import LINKS_FIELD, SIGNATURE_FIELD
+from kb.errors import EmbedderMismatchError, KbError, StoreMissingError
+from kb.store.client import changed_setting
+from kb.store.faults import fault_point
+from kb.store.records import (
+    KEY_FIELD,
+    StoredArticle,
+    StoredChunk,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,106 +48,11 @@ PENDING_KEY = "pending"
 # On the registry collection while ``kb rebuild`` swaps its staged chunks in: the embedder
 # they were staged for. The store serves nothing until a rebuild finishes the swap.
 REBUILD_KEY = "rebuild_staged"
-FAULT_ENV = "KB_FAULT"
 # The article registry needs no real vectors: each record carries this placeholder.
 _REGISTRY_VECTOR = [1.0]
 _PAGE = 1000
 # doc_ids per ``$in`` filter and per manifest: keeps both requests small.
 _DOC_PAGE = 200
-# Chunk metadata: the fingerprint of the text its vector was made from (``embedding_key``).
-KEY_FIELD = "embedding_key"
-# Fields of an article's record that its chunks do not carry (its chunk count, its page map,
-# its duplicate signature and the copies found when it was written: ``kb.store.duplicates``).
-ARTICLE_ONLY_FIELDS = frozenset({"chunks", "page_map", SIGNATURE_FIELD, LINKS_FIELD})
-# Fields a chunk carries of its own, beside its article's metadata.
-CHUNK_FIELDS = frozenset(
-    {"chunk_index", "start", "end", KEY_FIELD, "page", "page_end", "page_breaks", "section"}
-)
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    chunk_id: str
-    text: str
-    metadata: dict[str, Any]
-    distance: float | None = None
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    doc_id: str
-    text: str
-    metadata: dict[str, Any]
-
-
-_fault_hits: dict[str, int] = {}
-
-
-def fault_point(name: str) -> None:
-    """Test hook for the crash-safety tests, inert unless ``KB_FAULT`` is set.
-
-    ``KB_FAULT=NAME`` SIGKILLs this process when it reaches the point ``NAME`` (see the
-    calls of ``fault_point`` for the names); ``KB_FAULT=NAME:N`` at its N-th passage;
-    ``KB_FAULT=NAME:N:stop`` SIGSTOPs it instead (a test then resumes it with SIGCONT).
-    """
-    spec = os.environ.get(FAULT_ENV)
-    if not spec:
-        return
-    point, _, rest = spec.partition(":")
-    if point != name:
-        return
-    nth, _, action = rest.partition(":")
-    _fault_hits[name] = _fault_hits.get(name, 0) + 1
-    if _fault_hits[name] != int(nth or 1):
-        return
-    os.kill(os.getpid(), signal.SIGSTOP if action == "stop" else signal.SIGKILL)
-
-
-def make_client(store: Path, chroma_url: str = "", *, create: bool = True) -> Any:
-    """An embedded client under ``store/chroma``, or an HTTP client for a ``chroma run`` server.
-
-    With ``create`` false, an embedded store that is not there raises ``StoreMissingError``
-    and nothing is created (a mistyped ``--store`` must not become a new, empty store).
-    """
-    # No telemetry: users may be offline, and government data stays on their machines.
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if chroma_url:
-        url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
-        if not url.hostname:
-            raise ConfigError(f"KB_CHROMA_URL={chroma_url!r} has no host: use http://HOST:PORT")
-        try:
-            return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or 8000,
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-        except Exception as e:
-            raise KbError(
-                f"cannot reach the Chroma server at {chroma_url}: {e}. Start it with "
-                "'chroma run --path DIR --port PORT' or unset KB_CHROMA_URL."
-            ) from e
-    path = Path(store) / "chroma"
-    if not create and not (path / "chroma.sqlite3").is_file():
-        raise StoreMissingError(missing_store_message(store))
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-
-
-def changed_setting(built_with: str | None, configured: str) -> str:
-    """The setting that tells two embedder names apart: ``e5-small``'s int8 and fp32 builds
-    differ only by the quantisation suffix of one name."""
-    if built_with and (built_with.startswith(configured) or configured.startswith(built_with)):
-        return "KB_EMBEDDING_QUANTIZE"
-    return "KB_EMBEDDING_MODEL"
-
-
-def missing_store_message(store: Path | str, chroma_url: str = "") -> str:
-    where = f"on the Chroma server {chroma_url}" if chroma_url else f"at {Path(store).resolve()}"
-    return (
-        f"no knowledge base {where}: check --store (KB_STORE) and KB_COLLECTION, or create one "
-        "with 'kb ingest FILES --store PATH'"
-    )
 
 
 class Store:

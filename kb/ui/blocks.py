@@ -15,8 +15,8 @@ from typing import Any, Literal
 import gradio as gr
 
 from ingest.loaders import SUPPORTED_SUFFIXES
-from kb.answer.extractive import Answer
 from kb.knowledge_base import KnowledgeBase
+from kb.types import Answer
 from kb.ui.handlers import Handlers, facets, progress_adapter
 from kb.ui.labels import LANGUAGES, language, t
 from kb.ui.render import SOURCES_CSS, SOURCES_JS, describe_filters, format_answer, sources_html

@@ -12,12 +12,11 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from kb.answer.extractive import Answer
 from kb.errors import KbError, NotFoundError
 from kb.knowledge_base import KnowledgeBase
 from kb.ops.feedback import Feedback, FeedbackStore
 from kb.retrieval.filters import from_fields
-from kb.types import ArticleInfo
+from kb.types import Answer, ArticleInfo
 from kb.ui import uploads
 from kb.ui.labels import t
 from kb.ui.render import (

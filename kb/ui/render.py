@@ -12,9 +12,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from kb.answer.extractive import Answer, Citation
 from kb.retrieval.filters import from_fields
-from kb.types import ArticleCopy, ArticleInfo, Hit, also_in_label, page_label
+from kb.types import Answer, ArticleCopy, ArticleInfo, Citation, Hit, also_in_label, page_label
 from kb.ui.labels import t
 
 _MARKER = re.compile(r"\[(\d+)\]")
