@@ -42,9 +42,9 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 
 from ingest.chunking import make_chunks  # noqa: E402
-from ingest.types import Article  # noqa: E402
 from kb.embedders.models import E5_PASSAGE_PREFIX, E5Embeddings, default_models_dir  # noqa: E402
 from kb.store.records import embedding_text  # noqa: E402
+from kb.types import Article  # noqa: E402
 
 FACQA = REPO.parent / "shared" / "data" / "facqa-dev"
 SAMPLES = REPO / "kb" / "samples"

@@ -34,8 +34,8 @@ import ocr_samples as samples
 
 from ingest.loaders import load_file
 from ingest.loaders.ocr import ocr_spec
-from ingest.types import Article
 from kb.knowledge_base import sample_path
+from kb.types import Article
 
 CONDITIONS = [
     # (name, file name, reference text, CER target)

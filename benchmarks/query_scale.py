@@ -57,9 +57,9 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import make_chunks
 from ingest.pipeline import ChunkingOptions, ingest_articles
-from ingest.types import Article
 from kb.knowledge_base import KnowledgeBase
 from kb.text.analysis import analyze
+from kb.types import Article
 
 WARMUP = 5
 NOISE = 0.4  # norm of the noise added to a unit vector: cosine about 1 / sqrt(1 + 0.16)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 
 from ingest.layout import page_at
-from ingest.types import Article, Chunk
 from kb.text.sentences import (
     split_sentences,
 )
+from kb.types import Article, Chunk
 
 
 def _split_long(text: str, span: tuple[int, int], max_chars: int) -> list[tuple[int, int]]:

@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 from ingest.metadata import extract_metadata
-from ingest.types import Article, Chunk
 from kb.text.regions import ancestors, find_regions, normalize_region
+from kb.types import Article, Chunk
 
 # Keys the product sets itself; a source field of the same name is kept as ``src_<name>``.
 RESERVED = frozenset(

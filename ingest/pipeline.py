@@ -16,7 +16,6 @@ from langchain_core.embeddings import Embeddings
 from ingest.chunking import make_chunks
 from ingest.enrich import article_metadata, chunk_layout, content_hash, unread_date
 from ingest.loaders import LoadLimits, discover, doc_id_for, load
-from ingest.types import Article, Chunk, Duplicate, Failure, IngestReport
 from kb.store.duplicates import (
     LINKS_FIELD,
     SIGNATURE_FIELD,
@@ -35,6 +34,7 @@ from kb.store.records import (
     embedding_text,
 )
 from kb.store.store import Store
+from kb.types import Article, Chunk, Duplicate, Failure, IngestReport
 
 log = logging.getLogger(__name__)
 # Up to this many stored articles without a signature are read one by one, more in one pass.

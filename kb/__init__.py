@@ -14,7 +14,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ingest.types import Failure, IngestReport
     from kb.errors import (
         ConfigError,
         EmbedderMismatchError,
@@ -24,18 +23,18 @@ if TYPE_CHECKING:
     )
     from kb.knowledge_base import KnowledgeBase, ask, retrieve
     from kb.settings import Settings
-    from kb.types import Answer, ArticleInfo, Citation, Hit
+    from kb.types import Answer, ArticleInfo, Citation, Failure, Hit, IngestReport
 
 # The public names and the modules that define them.
 _WHERE = {
-    "Answer": "kb.answer.extractive",
+    "Answer": "kb.types",
     "ArticleInfo": "kb.types",
-    "Citation": "kb.answer.extractive",
+    "Citation": "kb.types",
     "ConfigError": "kb.errors",
     "EmbedderMismatchError": "kb.errors",
-    "Failure": "ingest.types",
+    "Failure": "kb.types",
     "Hit": "kb.types",
-    "IngestReport": "ingest.types",
+    "IngestReport": "kb.types",
     "KbError": "kb.errors",
     "KnowledgeBase": "kb.knowledge_base",
     "NotFoundError": "kb.errors",

@@ -13,7 +13,6 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from ingest.types import Article, IngestReport
 from kb.answer.chain import AnswerChain
 from kb.answer.reader import Reader
 from kb.embedders.models import NamedEmbeddings, get_embedder
@@ -27,7 +26,7 @@ from kb.store.integrity import CheckReport, check_store
 from kb.store.records import embedding_text
 from kb.store.store import Store
 from kb.text.question import normalize_question
-from kb.types import Answer, ArticleInfo, Hit
+from kb.types import Answer, Article, ArticleInfo, Hit, IngestReport
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from _common import (
 )
 
 from ingest.chunking import make_chunks
-from ingest.types import Article
 from kb.embedders.models import HashingEmbeddings
+from kb.types import Article
 
 
 def test_generated_articles_are_seeded_and_span_several_chunks() -> None:

@@ -1,8 +1,8 @@
 import itertools
 
 from ingest.chunking import chunk_spans, make_chunks
-from ingest.types import Article
 from kb.text.sentences import split_sentences
+from kb.types import Article
 
 
 def sentences(text: str) -> list[str]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingest.enrich import article_metadata, given_date
-from ingest.types import Article
 from kb.knowledge_base import KnowledgeBase
+from kb.types import Article
 
 
 def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:

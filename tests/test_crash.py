@@ -40,12 +40,11 @@ from crash_fixtures import (
 import ingest.pipeline
 import kb.store.store
 from ingest.loaders import load_file
-from ingest.types import Failure
 from kb.embedders.models import HashingEmbeddings
 from kb.errors import EmbedderMismatchError, NotFoundError, StoreLockedError
 from kb.knowledge_base import KnowledgeBase
 from kb.store.store import Store
-from kb.types import Hit
+from kb.types import Failure, Hit
 
 ARTICLES = 30
 QUERIES = [marker(3), marker(31), marker(0), "layanan kecamatan malam", "pasar sampah nelayan"]

@@ -39,10 +39,10 @@ from test_loaders import make_pdf
 from ingest.chunking import chunk_spans
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ingest.loaders.sandbox import Sandbox, SandboxCrash, SandboxError, SandboxTimeout
-from ingest.types import Article, Failure
 from kb.embedders.models import HashingEmbeddings
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
+from kb.types import Article, Failure
 
 __all__ = ["inputs", "workdir"]  # fixtures, imported for pytest
 

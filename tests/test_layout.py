@@ -15,9 +15,8 @@ import ingest.pipeline
 from ingest.chunking import make_chunks
 from ingest.layout import Line, assemble, blocks, heading, sections, strip_running
 from ingest.loaders import load_file
-from ingest.types import Article
 from kb.knowledge_base import KnowledgeBase
-from kb.types import page_label, pages_of
+from kb.types import Article, page_label, pages_of
 
 
 def lines(*texts: str, size: float = 10.0, spacing: float = 12.0, top: float = 700.0) -> list[Line]:

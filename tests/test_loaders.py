@@ -24,7 +24,7 @@ from ingest.loaders import (
     doc_id_for,
     load_file,
 )
-from ingest.types import Article, Failure
+from kb.types import Article, Failure
 
 SEED_TITLE = "30 Camat se-Jambi Timba Ilmu di Tangsel"
 SEED_BODY = (

@@ -20,14 +20,14 @@ import pytest
 from conftest import fake_settings
 
 from ingest.loaders import LoadLimits, load, load_file, ocr
-from ingest.loaders.common import size
 from ingest.loaders.scan import OcrSpec
-from ingest.types import Article, Failure
 from kb.cli import main
 from kb.embedders.models import HashingEmbeddings
 from kb.errors import ConfigError
+from kb.formats import size
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
+from kb.types import Article, Failure
 from kb.ui import uploads
 
 FAKE_SPEC = OcrSpec(cmd="tesseract", languages="ind+eng", dpi=300, config="", version="fake")

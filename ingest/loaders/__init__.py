@@ -30,20 +30,14 @@ from ingest.loaders.common import (
     Parsed,
     no_surrogates,
     short,
-    size,
 )
-from ingest.loaders.files import (
-    IMAGE_SUFFIXES,
-    SUPPORTED_SUFFIXES,
-    discover,
-    doc_id_for,
-    unsupported,
-)
+from ingest.loaders.files import discover, doc_id_for, unsupported
 from ingest.loaders.jsonl import load_jsonl
 from ingest.loaders.ocr import SCAN_FILE_FACTOR, read_image, read_pdf
 from ingest.loaders.parsers import SANDBOXED, parse, run_limited
 from ingest.loaders.word import MAX_DOCX_RATIO, MAX_DOCX_UNCOMPRESSED_BYTES
-from ingest.types import Article, Failure
+from kb.formats import IMAGE_SUFFIXES, SUPPORTED_SUFFIXES, size
+from kb.types import Article, Failure
 
 __all__ = [
     "IMAGE_SUFFIXES",

@@ -70,10 +70,6 @@ def short(exc: BaseException | str, limit: int = 160) -> str:
     return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
-def size(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
-
-
 def too_long(n: int, limit: int) -> str:
     return f"text too long ({n:,} characters; limit {limit:,})"
 

@@ -9,14 +9,8 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from ingest.types import Failure
-
-# Photos and scans of report pages: their text is recognised with Tesseract (``ocr``).
-IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
-SUPPORTED_SUFFIXES: frozenset[str] = (
-    frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl"})
-    | IMAGE_SUFFIXES
-)
+from kb.formats import SUPPORTED_SUFFIXES
+from kb.types import Failure
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:

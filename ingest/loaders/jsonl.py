@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ingest.loaders.common import SNIFF_BYTES, LoadError, no_surrogates, short, too_long
-from ingest.types import Article, Failure
+from kb.types import Article, Failure
 
 
 def load_jsonl(data: bytes, source: str, max_chars: int) -> Iterator[Article | Failure]:

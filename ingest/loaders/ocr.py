@@ -39,10 +39,11 @@ from pathlib import Path
 
 from ingest.layout import text_lines
 from ingest.loaders import scan
-from ingest.loaders.common import LoadError, LoadLimits, Parsed, size, split_first_line, too_long
+from ingest.loaders.common import LoadError, LoadLimits, Parsed, split_first_line, too_long
 from ingest.loaders.parsers import pdf_layer, run_limited
 from ingest.loaders.pdf import pdf_article
 from ingest.loaders.scan import OcrSpec
+from kb.formats import size
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.layout import Block, assemble, heading, sections
-from ingest.loaders.common import LoadError, Parsed, same_text, size
+from ingest.loaders.common import LoadError, Parsed, same_text
+from kb.formats import size
 
 MAX_DOCX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_DOCX_RATIO = 100

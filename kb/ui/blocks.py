@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import gradio as gr
 
-from ingest.loaders import SUPPORTED_SUFFIXES
+from kb.formats import SUPPORTED_SUFFIXES
 from kb.knowledge_base import KnowledgeBase
 from kb.types import Answer
 from kb.ui.handlers import Handlers, facets, progress_adapter

@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 
-from ingest.loaders import IMAGE_SUFFIXES, SUPPORTED_SUFFIXES
-from ingest.loaders.common import size
-from ingest.types import Failure, IngestReport
+from kb.formats import IMAGE_SUFFIXES, SUPPORTED_SUFFIXES, size
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
+from kb.types import Failure, IngestReport
 
 # Callers without settings get the setting's default (the app passes KB_MAX_FILE_MB).
 MAX_UPLOAD_BYTES = Settings().max_file_bytes
