@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from ingest.metadata import extract_metadata
-from kb.text.regions import ancestors, find_regions, normalize_region
+from kb.text.gazetteer import ancestors, normalize_region
+from kb.text.regions import find_regions
 from kb.types import Article, Chunk
 
 # Keys the product sets itself; a source field of the same name is kept as ``src_<name>``.

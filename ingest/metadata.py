@@ -28,7 +28,8 @@ from collections import Counter
 from typing import Any
 from urllib.parse import urlparse
 
-from kb.text.regions import Region, ancestors, indonesian_place_names, region_mentions
+from kb.text.gazetteer import Region, ancestors
+from kb.text.regions import indonesian_place_names, region_mentions
 
 KNOWN_OUTLETS: tuple[str, ...] = (
     "Kompas", "Kompas.com", "Harian Kompas", "Kompas TV", "Tempo", "Tempo.co", "Koran Tempo",

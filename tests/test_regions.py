@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kb.text.regions import Region, all_region_names, ancestors, find_regions, normalize_region
+from kb.text.gazetteer import Region, all_region_names, ancestors, normalize_region
+from kb.text.regions import find_regions
 
 TANGSEL = Region("Kota Tangerang Selatan", "kabkota", "Provinsi Banten")
 BEKASI_KAB = Region("Kabupaten Bekasi", "kabkota", "Provinsi Jawa Barat")

@@ -46,7 +46,7 @@ def date_int(value: str | dt.date) -> int:
 
 def region_candidates(name: str) -> list[str]:
     """The stored region names a user's region filter may mean (gazetteer, then as typed)."""
-    from kb.text.regions import normalize_region
+    from kb.text.gazetteer import normalize_region
 
     typed = " ".join(name.split())
     return list(dict.fromkeys([*normalize_region(typed), typed]))
@@ -57,7 +57,7 @@ def check_regions(filters: Mapping[str, Any] | None, stored: set[str]) -> None:
     is tagged with (``stored``). Otherwise ``ConfigError`` with the closest names: a typo must
     not quietly filter everything out.
     """
-    from kb.text.regions import all_region_names, normalize_region
+    from kb.text.gazetteer import all_region_names, normalize_region
 
     region = (filters or {}).get("region")
     if not region:
