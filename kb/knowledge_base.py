@@ -111,11 +111,15 @@ class KnowledgeBase:
     def reader(self) -> Reader | None:
         """The trained reader (``kb.answer.reader``), shared by every knowledge base of this
         process; ``None`` when the ``reader`` setting is ``none``."""
-        choice = self.settings.reader.strip().lower()
+        return self._reader_for(self.settings.reader)
+
+    def _reader_for(self, choice: str) -> Reader | None:
+        """The reader of a ``reader`` setting's value (``e5-reader`` or ``none``)."""
+        choice = choice.strip().lower()
         if choice == "none":
             return None
         if choice != "e5-reader":
-            raise ConfigError(f"KB_READER={self.settings.reader!r}: use 'e5-reader' or 'none'")
+            raise ConfigError(f"KB_READER={choice!r}: use 'e5-reader' or 'none'")
         if self._reader is None:
             # With the e5 embedder the reader runs on its encoder: one copy in memory.
             encoder = getattr(self.embedder, "shared_encoder", None)
@@ -413,19 +417,30 @@ class KnowledgeBase:
             rerank=rerank,
         )
 
-    def chain(self, llm: str | Any | None = None) -> AnswerChain:
+    def chain(self, llm: str | Any | None = None, *, reader: str | None = None) -> AnswerChain:
         """The answer chain for an answer mode: ``llm`` is ``provider:model``, a chat model, or
-        ``None`` for the ``KB_LLM`` setting (empty: extractive)."""
+        ``None`` for the ``KB_LLM`` setting (empty: extractive); ``reader`` is ``e5-reader``,
+        ``none`` or ``None`` for the ``KB_READER`` setting."""
         from kb.answer.llm import load_chat_model
 
         spec = self.settings.llm if llm is None else llm
         given_as = "KB_LLM" if llm is None else "--llm"
-        model = (
-            load_chat_model(spec, given_as) if isinstance(spec, str) and spec else (spec or None)
-        )
-        key = spec if isinstance(spec, str) else id(spec)
+        choice = self.settings.reader if reader is None else reader
+        key = (spec if isinstance(spec, str) else id(spec), choice.strip().lower())
         if key not in self._chains:
-            self._chains[key] = AnswerChain(self, model)
+            model = (
+                load_chat_model(spec, given_as)
+                if isinstance(spec, str) and spec
+                else (spec or None)
+            )
+            self._chains[key] = AnswerChain(
+                self.as_retriever(k=5, per_article=None),
+                embedder=self.embedder,
+                index=lambda: self.ranker.index,
+                settings=self.settings,
+                reader=self._reader_for(choice),
+                llm=model,
+            )
         return self._chains[key]
 
     def ask(

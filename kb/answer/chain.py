@@ -6,10 +6,11 @@ question (+ history, filters) -> retrieval query -> hybrid retrieval -> evidence
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnablePassthrough
@@ -28,33 +29,64 @@ from kb.answer.llm import (
     model_errors,
     model_name,
 )
-from kb.answer.reader import Span
+from kb.answer.reader import Reader, Span
 from kb.retrieval.retriever import document_hit
 from kb.text.language import detect_language
 from kb.text.question import normalize_question
 from kb.types import Answer, Hit
 
 if TYPE_CHECKING:
-    from kb.knowledge_base import KnowledgeBase
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.retrievers import BaseRetriever
+
+    from kb.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
+class WordStats(Protocol):
+    """What the evidence gate asks of the keyword index (``KeywordIndex``)."""
+
+    def idf(self, token: str) -> float: ...
+
+    def coverage(self, query: str) -> float: ...
+
+
 class AnswerChain:
-    """Builds and runs the chain for one knowledge base and answer mode.
+    """Builds and runs the chain for one answer mode (``KnowledgeBase.chain`` makes it).
 
     Args:
-        kb: the knowledge base to retrieve from.
+        retriever: the passages of a query: a LangChain retriever that takes ``k`` and
+            ``filters`` per call and returns ``hit_document`` Documents
+            (``KnowledgeBase.as_retriever``).
+        embedder: the embeddings the sentence rules re-rank sentences with.
+        index: the keyword index as it is now (the gate weighs words by its idf).
+        settings: the limits and thresholds (``reader_passages``, ``reader_margin``,
+            ``abstain_*``, ``max_question_chars``).
+        reader: the trained reader, or ``None`` for the sentence rules.
         llm: ``None`` for extractive answers, or a LangChain chat model.
         k: passages retrieved per question.
     """
 
-    def __init__(self, kb: KnowledgeBase, llm: Any = None, *, k: int = 5) -> None:
-        self.kb = kb
+    def __init__(
+        self,
+        retriever: BaseRetriever,
+        *,
+        embedder: Embeddings,
+        index: Callable[[], WordStats],
+        settings: Settings,
+        reader: Reader | None = None,
+        llm: Any = None,
+        k: int = 5,
+    ) -> None:
+        self.retriever = retriever
+        self.embedder = embedder
+        self.index = index
+        self.settings = settings
+        self.reader = reader
         self.llm = llm
         self.k = k
         self.mode = "extractive" if llm is None else f"llm:{model_name(llm)}"
-        self.retriever = kb.as_retriever(k=k, per_article=None)
         # question (+ history, filters) -> + query -> + hits; then the answer. ``stream`` runs
         # ``prepare`` and the answer's steps itself, to yield the chat model's text as it comes.
         self.prepare: Runnable[dict[str, Any], dict[str, Any]] = RunnablePassthrough.assign(
@@ -63,6 +95,12 @@ class AnswerChain:
         self.runnable: Runnable[dict[str, Any], Answer] = self.prepare | RunnableLambda(
             self._answer
         )
+
+    def with_settings(self, settings: Settings) -> AnswerChain:
+        """This chain with other limits and thresholds (benchmarks sweep them)."""
+        other = copy.copy(self)
+        other.settings = settings
+        return other
 
     def _query(self, state: dict[str, Any]) -> str:
         history = state.get("history") or []
@@ -74,19 +112,18 @@ class AnswerChain:
         """The passages, through the knowledge base's LangChain retriever (the one analysts
         use), its run a child of this chain's. Several passages of one article may be
         needed: the answer may sit in its second."""
-        k = max(self.k, self.kb.settings.reader_passages if self.kb.reader else 0)
+        k = max(self.k, self.settings.reader_passages if self.reader else 0)
         documents = self.retriever.invoke(state["query"], config, k=k, filters=state.get("filters"))
         return [document_hit(d) for d in documents]
 
     def _declines(self, spans: Sequence[Span]) -> bool:
         """The reader's decision: no read passage's span beats "no answer" by the margin."""
-        reader = self.kb.reader
-        assert reader is not None
-        limit = reader.threshold + self.kb.settings.reader_margin
+        assert self.reader is not None
+        limit = self.reader.threshold + self.settings.reader_margin
         return not spans or max(s.margin for s in spans) <= limit
 
     def _similarity(self, query: str) -> Callable[[list[str]], Sequence[float]]:
-        embedder = self.kb.embedder
+        embedder = self.embedder
 
         def similarity(texts: list[str]) -> list[float]:
             q = np.asarray(embedder.embed_query(query), dtype=np.float32)
@@ -105,9 +142,8 @@ class AnswerChain:
         """
         if regions_not_covered(question, hits):
             return True
-        index = self.kb.ranker.index
-        dense, lexical = evidence(question, hits, index.idf)
-        settings = self.kb.settings
+        dense, lexical = evidence(question, hits, self.index().idf)
+        settings = self.settings
         if coverage < 0.5:
             return dense < settings.abstain_dense_crosslingual
         return dense < settings.abstain_dense and lexical < settings.abstain_lexical
@@ -122,10 +158,10 @@ class AnswerChain:
         hits, query = state["hits"], state["query"]
         if not hits or regions_not_covered(query, hits):
             return _Plan(hits, declined=True)
-        if self.kb.reader is not None:
-            hits, spans = self.kb.reader.rank(query, hits, self.kb.settings.reader_passages)
+        if self.reader is not None:
+            hits, spans = self.reader.rank(query, hits, self.settings.reader_passages)
             return _Plan(hits, spans=spans, declined=self._declines(spans))
-        coverage = self.kb.ranker.index.coverage(query)
+        coverage = self.index().coverage(query)
         return _Plan(hits, coverage=coverage, declined=self._gate(query, hits, coverage))
 
     def _extract(self, query: str, plan: _Plan) -> tuple[str, str]:
@@ -170,7 +206,7 @@ class AnswerChain:
         history: Sequence[Message] | None,
         filters: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        question = normalize_question(question, self.kb.settings.max_question_chars)
+        question = normalize_question(question, self.settings.max_question_chars)
         return {"question": question, "history": list(history or []), "filters": filters}
 
     def invoke(

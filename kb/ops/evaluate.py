@@ -225,19 +225,13 @@ def evaluate_answers(
     """Ask every question; a hit is an answer text holding one of ``answers`` (any case).
 
     ``reader``: the ``reader`` setting to answer with (default: the knowledge base's)."""
-    if reader is not None and reader != kb.settings.reader:
-        saved = kb.settings
-        kb.settings = saved.with_overrides(reader=reader)  # the chain reads it at each ask
-        try:
-            return evaluate_answers(kb, questions)
-        finally:
-            kb.settings = saved
+    chain = kb.chain(reader=reader)
     items = list(questions)
     contains = abstained = declined = 0
     words: list[int] = []
     answerable = [q for q in items if q.answerable]
     for q in items:
-        answer = kb.ask(q.question)
+        answer = chain.invoke(q.question)
         if not q.answerable:
             declined += answer.abstained
             continue
