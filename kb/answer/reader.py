@@ -226,7 +226,7 @@ class Reader:
             is not checked.
         encoder: where to take the frozen part from instead of building it: a function giving
             an e5 ``BertModel`` already in memory (the embedder's), its ``tokenizers``
-            tokenizer and the lock that guards the tokenizer (``E5Embeddings.shared_encoder``).
+            tokenizer and the lock that guards the tokenizer (``E5SmallEmbeddings.shared_encoder``).
             The reader then adds only its trained layers and head (reader-v3 and v4: all 12 layers,
             about 85 MB fp32) instead of the tokenizer (about 280 MB) and a second encoder.
     """

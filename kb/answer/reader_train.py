@@ -330,9 +330,9 @@ def finish(
         log.info("%s", mrc.format_scores(name, mrc.MrcScores(**s)))
     # The operating points of the product: the threshold at which a share of the held-out
     # answerable questions is declined, the reader on the int8 embedder's encoder.
-    from kb.embedders.models import E5Embeddings
+    from kb.embedders.models import E5SmallEmbeddings
 
-    shared = Reader(weights=weights, threshold=0.0, encoder=E5Embeddings().shared_encoder)
+    shared = Reader(weights=weights, threshold=0.0, encoder=E5SmallEmbeddings().shared_encoder)
     product = mrc.predict(shared, held)
     at = {f"{r:.2f}": round(mrc.declined_at(held, product, r)[0], 2) for r in RATES}
     record = {

