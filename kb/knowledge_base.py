@@ -162,8 +162,8 @@ class KnowledgeBase:
     # -- writing ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def writing(self, *, create: bool = False) -> Iterator[None]:
-        """Hold the store's write lock: one writer at a time per store.
+    def writing(self, *, create: bool = False) -> Iterator[Store]:
+        """Hold the store's write lock (one writer at a time per store); yields the store.
 
         Args:
             create: make the store when it is not there (ingesting); else a missing store
@@ -171,10 +171,10 @@ class KnowledgeBase:
         """
         if create:
             self.create_store()
-        elif self._store is None:
-            # Raises when there is no store, before the lock file is made. Without the
-            # embedder check: 'kb rebuild' and 'kb check' are how a mismatch is mended.
-            self._open_store(create=False, check=False)
+        # Opening raises when there is no store, before the lock file is made. Not opened
+        # before, it is opened without the embedder check: 'kb rebuild' and 'kb check' are
+        # how a mismatch is mended.
+        store = self._store or self._open_store(create=False, check=False)
         folder = Path(self.settings.store)
         folder.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(folder / ".write.lock"), timeout=0)
@@ -186,7 +186,7 @@ class KnowledgeBase:
                 "rebuild): wait for it to finish, then try again"
             ) from None
         try:
-            yield
+            yield store
         finally:
             lock.release()
 
@@ -294,8 +294,7 @@ class KnowledgeBase:
         the staging replaces the chunks (killed here, the store refuses to serve until
         ``kb rebuild`` runs again and finishes the swap from the staging).
         """
-        with self.writing():
-            store = self._open_store(create=False, check=False)
+        with self.writing() as store:
             if store.rebuild_staged not in (None, self.embedder_name):
                 # A swap to another embedder was cut off: its staging holds every chunk.
                 store.swap_staged()
@@ -348,8 +347,7 @@ class KnowledgeBase:
             StoreLockedError: another process is writing to the store (its writes in progress
                 would look like problems).
         """
-        with self.writing():
-            store = self._open_store(create=False, check=False)
+        with self.writing() as store:
             return check_store(
                 store, self.embedder_name, repair=repair, prune_missing=prune_missing
             )

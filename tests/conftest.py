@@ -46,29 +46,31 @@ def fake_settings(store: Path, **overrides: object) -> Settings:
     ).with_overrides(**overrides)
 
 
+# The knowledge bases ``make_kb`` opened, closed after the test that opened them.
+_OPENED: list[KnowledgeBase] = []
+
+
+def make_kb(*args: Any, **kwargs: Any) -> KnowledgeBase:
+    """A ``KnowledgeBase`` that is closed after the test that made it (one made by a fixture
+    of a wider scope stays open for its scope): without closing, the suite held over 1,100
+    open files by its end (Chroma's database files), near a common limit of 1,024."""
+    kb = KnowledgeBase(*args, **kwargs)
+    _OPENED.append(kb)
+    return kb
+
+
 @pytest.fixture(autouse=True)
-def _close_knowledge_bases(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every knowledge base a test opens is closed after it: without this the suite held
-    over 1,100 open files by its end (Chroma's database files), near a common limit of 1,024.
-    (Fixtures of a wider scope open theirs before this runs, and keep them.)"""
-    opened: list[KnowledgeBase] = []
-    original = KnowledgeBase.__init__
-
-    def init(self: KnowledgeBase, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        opened.append(self)
-
-    monkeypatch.setattr(KnowledgeBase, "__init__", init)
+def _close_knowledge_bases() -> Iterator[None]:
+    opened_before = len(_OPENED)
     yield
-    for kb in opened:
-        kb.close()
+    while len(_OPENED) > opened_before:
+        _OPENED.pop().close()
 
 
 @pytest.fixture
 def fake_kb(tmp_path: Path) -> KnowledgeBase:
-    """A knowledge base with the hashing embedder: fast, deterministic (closed after the test
-    by ``_close_knowledge_bases``)."""
-    return KnowledgeBase(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
+    """A knowledge base with the hashing embedder: fast, deterministic (closed after the test)."""
+    return make_kb(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 
 from kb import Answer, KnowledgeBase
 from kb.answer.citations import answer_sentences
@@ -20,7 +20,7 @@ from kb.types import Hit
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     store = tmp_path_factory.mktemp("answers") / "store"
-    base = KnowledgeBase(settings=fake_settings(store, embedding_model="e5-small"))
+    base = make_kb(settings=fake_settings(store, embedding_model="e5-small"))
     assert base.load_samples().ok
     return base
 
@@ -133,7 +133,7 @@ def test_empty_question_is_refused(tmp_path: Path) -> None:
     from kb.errors import KbError
 
     with pytest.raises(KbError):
-        KnowledgeBase(settings=fake_settings(tmp_path / "s")).ask("  ")
+        make_kb(settings=fake_settings(tmp_path / "s")).ask("  ")
 
 
 @pytest.mark.model

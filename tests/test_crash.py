@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_kb
 from crash_fixtures import (
     differences,
     kb_env,
@@ -306,7 +307,7 @@ def test_a_reader_process_on_a_chroma_server_during_an_ingest_process(
     settings = open_kb(store).settings.with_overrides(
         chroma_url=chroma_server, collection="crashreader"
     )
-    reader = KnowledgeBase(settings=settings, embedder=open_kb(store).embedder)
+    reader = make_kb(settings=settings, embedder=open_kb(store).embedder)
     reader.ingest([folder])
     assert reader.retrieve(marker(2), k=1)[0].doc_id == _doc_id(folder / "laporan-002.txt")
     write_corpus(folder, range(6), version=2)
@@ -344,7 +345,7 @@ def test_a_killed_rebuild_is_finished_by_running_it_again(tmp_path: Path) -> Non
     new = {"KB_EMBEDDING_MODEL": "fake:hashing-128"}
 
     def opened(store: Path, dim: int) -> KnowledgeBase:
-        return KnowledgeBase(settings=crash_settings(store), embedder=HashingEmbeddings(dim))
+        return make_kb(settings=crash_settings(store), embedder=HashingEmbeddings(dim))
 
     before = snapshot(opened(base, 256), QUERIES)
     clean = tmp_path / "clean"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 
 from kb.cli import main
 from kb.embedders.models import HashingEmbeddings
@@ -62,7 +62,7 @@ QUESTION = "Siapa Camat Ciputat?"
 
 
 def kb_at(store: Path, **overrides: Any) -> KnowledgeBase:
-    return KnowledgeBase(settings=fake_settings(store, **overrides), embedder=HashingEmbeddings())
+    return make_kb(settings=fake_settings(store, **overrides), embedder=HashingEmbeddings())
 
 
 def write(folder: Path, **files: str) -> Path:

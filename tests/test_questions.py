@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED_LIKE, fake_settings
+from conftest import SEED_LIKE, fake_settings, make_kb
 
 from kb.answer.gate import ABSTAIN_TEXT
 from kb.cli import main
@@ -46,7 +46,7 @@ def kb(tmp_path: Path) -> KnowledgeBase:
     folder.mkdir()
     (folder / "seed.txt").write_text(SEED_LIKE, encoding="utf-8")
     (folder / "pasar.txt").write_text(OTHER, encoding="utf-8")
-    base = KnowledgeBase(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
+    base = make_kb(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
     assert len(base.ingest([folder]).added) == 2
     return base
 
@@ -119,7 +119,7 @@ def test_the_question_limit_is_a_setting(tmp_path: Path) -> None:
     folder = tmp_path / "r"
     folder.mkdir()
     (folder / "seed.txt").write_text(SEED_LIKE, encoding="utf-8")
-    kb = KnowledgeBase(settings=settings, embedder=HashingEmbeddings())
+    kb = make_kb(settings=settings, embedder=HashingEmbeddings())
     kb.ingest([folder])
 
     assert kb.ask("Siapa Kepala BPSDM Provinsi Jambi?").question == "Siapa Kepala BPSDM"
@@ -188,7 +188,7 @@ def test_odd_questions_with_the_default_model(tmp_path: Path) -> None:
     folder = tmp_path / "r"
     folder.mkdir()
     (folder / "seed.txt").write_text(SEED_LIKE, encoding="utf-8")
-    kb = KnowledgeBase(settings=Settings(store=tmp_path / "s", load_samples=False), embedder=e5)
+    kb = make_kb(settings=Settings(store=tmp_path / "s", load_samples=False), embedder=e5)
     kb.ingest([folder])
 
     for question in [ODD[0], ODD[1], ODD[2], "a\ud800b", "Jambi " * 20_000]:

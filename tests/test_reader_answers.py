@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 from langchain_openai import ChatOpenAI
 from openai_stub import OpenAIStub
 
@@ -24,9 +24,7 @@ JAMBI = "sample-camat-jambi-belajar-tangsel"
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
     store = tmp_path_factory.mktemp("reader-answers") / "store"
-    base = KnowledgeBase(
-        settings=fake_settings(store, embedding_model="e5-small", reader="e5-reader")
-    )
+    base = make_kb(settings=fake_settings(store, embedding_model="e5-small", reader="e5-reader"))
     assert base.load_samples().ok
     yield base
     base.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SEED_LIKE
+from conftest import SEED_LIKE, make_kb
 
 from kb import KnowledgeBase, Settings
 from kb.embedders.models import E5SmallEmbeddings, NamedEmbeddings, get_embedder
@@ -30,7 +30,7 @@ def build(tmp_path: Path, embedder: NamedEmbeddings, **settings: object) -> Know
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in ARTICLES.items():
         (folder / name).write_text(text, encoding="utf-8")
-    kb = KnowledgeBase(
+    kb = make_kb(
         settings=Settings(store=tmp_path / "store", load_samples=False).with_overrides(**settings),
         embedder=embedder,
     )

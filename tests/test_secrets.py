@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEED_LIKE, fake_settings
+from conftest import SEED_LIKE, fake_settings, make_kb
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kb.embedders.models import HashingEmbeddings
 from kb.errors import ModelError
-from kb.knowledge_base import KnowledgeBase
 from kb.ops.redact import MASK, redact
 from kb.ui import uploads
 
@@ -87,7 +86,7 @@ def store(tmp_path: Path) -> Path:
     folder = tmp_path / "reports"
     folder.mkdir()
     (folder / "seed.txt").write_text(SEED_LIKE, encoding="utf-8")
-    kb = KnowledgeBase(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
+    kb = make_kb(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
     assert kb.ingest([folder]).ok
     return tmp_path / "store"
 
@@ -176,7 +175,7 @@ def test_model_error_in_the_api_hides_the_key_and_its_cause(
     settings = fake_settings(
         store, abstain_dense=0.0, abstain_lexical=0.0, abstain_dense_crosslingual=0.0
     )
-    kb = KnowledgeBase(settings=settings, embedder=HashingEmbeddings())
+    kb = make_kb(settings=settings, embedder=HashingEmbeddings())
     model = ChatOpenAI(model="gpt-4o-mini", base_url=refusing.base_url, max_retries=0)
 
     with caplog.at_level(logging.WARNING), pytest.raises(ModelError) as caught:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 from test_cli import run_kb
 
 from kb import cli
@@ -76,7 +76,7 @@ def test_a_changed_quantisation_names_its_own_setting(tmp_path: Path) -> None:
 
 @pytest.fixture
 def kb(tmp_path: Path) -> KnowledgeBase:
-    kb = KnowledgeBase(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
+    kb = make_kb(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
     path = tmp_path / "kumpulan.jsonl"
     path.write_text(
         json.dumps(

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 from test_cli import run_kb
 
 from kb.embedders.models import HashingEmbeddings
@@ -39,7 +39,7 @@ def write_jsonl(path: Path, *lines: str) -> Path:
 
 
 def kb_at(store: Path) -> KnowledgeBase:
-    return KnowledgeBase(settings=fake_settings(store), embedder=HashingEmbeddings())
+    return make_kb(settings=fake_settings(store), embedder=HashingEmbeddings())
 
 
 # -- 1. an id belongs to one source ------------------------------------------------------------
