@@ -2,9 +2,9 @@
 
 A file holds ``{"data": [{"context", "qas": [{"id", "question", "is_impossible", "answers":
 [{"text", "answer_start"}]}]}]}`` (IDK-MRC and the translated SQuAD keep this layout;
-facqa-dev questions are turned into it by ``from_facqa``). Scoring is SQuAD 2.0's: an
-unanswerable question scores 1 only when declined, an answerable one scores the best token F1
-(or exact match) of the span against its gold answers, 0 when declined.
+``from_facqa`` reads facqa-dev's questions as the same ``Example`` records). Scoring is SQuAD
+2.0's: an unanswerable question scores 1 only when declined, an answerable one scores the best
+token F1 (or exact match) of the span against its gold answers, 0 when declined.
 """
 
 from __future__ import annotations
@@ -39,18 +39,19 @@ def load_squad(path: str | Path, *, prefix: str = "") -> list[Example]:
     out = []
     for p_index, paragraph in enumerate(_paragraphs(data)):
         context = paragraph["context"]
-        for qa in paragraph["qas"]:
-            answers = () if qa.get("is_impossible") else _answers(qa, context)
-            out.append(
-                Example(
-                    id=f"{prefix}{qa['id']}",
-                    question=qa["question"],
-                    context=context,
-                    answers=answers,
-                    group=f"{prefix}p{p_index}",
-                )
-            )
+        out += [_example(qa, context, prefix, f"p{p_index}") for qa in paragraph["qas"]]
     return out
+
+
+def _example(qa: dict[str, Any], context: str, prefix: str, group: str) -> Example:
+    """A question (SQuAD's ``qas`` entry, or a facqa-dev question) over its passage."""
+    return Example(
+        id=f"{prefix}{qa['id']}",
+        question=qa["question"],
+        context=context,
+        answers=() if qa.get("is_impossible") else _answers(qa, context),
+        group=f"{prefix}{group}",
+    )
 
 
 def _paragraphs(data: dict[str, Any]) -> Iterable[dict[str, Any]]:
@@ -89,20 +90,7 @@ def from_facqa(
     questions: Iterable[dict[str, Any]], passages: dict[str, str], *, prefix: str = "facqa:"
 ) -> list[Example]:
     """facqa-dev questions (``{"id", "question", "answers", "context_id"}``) over their passages."""
-    out = []
-    for q in questions:
-        context = passages[q["context_id"]]
-        answers = _answers(q, context)
-        out.append(
-            Example(
-                id=f"{prefix}{q['id']}",
-                question=q["question"],
-                context=context,
-                answers=answers,
-                group=f"{prefix}{q['context_id']}",
-            )
-        )
-    return out
+    return [_example(q, passages[q["context_id"]], prefix, q["context_id"]) for q in questions]
 
 
 # -- scoring -----------------------------------------------------------------------------------
