@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from ingest.metadata import extract_metadata
+from kb.retrieval.filters import date_int, outlet_key
 from kb.text.gazetteer import ancestors, normalize_region
 from kb.text.regions import find_regions
 from kb.types import Article, Chunk
@@ -125,7 +126,7 @@ def article_metadata(article: Article) -> dict[str, Any]:
     outlet = given.get("outlet") or found.get("outlet") or given.get("source_name")
     if outlet:
         meta["outlet"] = str(outlet)
-        meta["outlet_key"] = str(outlet).strip().lower()
+        meta["outlet_key"] = outlet_key(outlet)
     if found.get("reporter"):
         meta["reporter"] = found["reporter"]
     if found.get("dates"):
@@ -134,7 +135,7 @@ def article_metadata(article: Article) -> dict[str, Any]:
     iso = date.isoformat() if date else found.get("date")
     if iso:
         meta["date"] = iso
-        meta["date_int"] = int(iso.replace("-", ""))
+        meta["date_int"] = date_int(iso)
 
     regions = list(found.get("regions") or [])
     for key in ("region", "regions", "kecamatan", "kabupaten", "kota", "provinsi"):

@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ingest.metadata import MONTHS
+from kb.text.words import MONTH_NUMBERS
 
 # A vertical gap this many times the usual line spacing starts a new paragraph.
 GAP_FACTOR = 1.35
@@ -125,7 +125,7 @@ def heading(text: str, *, larger: bool = False) -> tuple[int, str]:
         number = m.group(1)
         if "." not in number and int(number) > 30:  # "2024 Kecamatan ..." is not chapter 2024
             return 0, ""
-        if m.group(2).split()[0].casefold().strip(",.") in MONTHS:  # "12 Februari 2024"
+        if m.group(2).split()[0].casefold().strip(",.") in MONTH_NUMBERS:  # "12 Februari 2024"
             return 0, ""
         return number.count(".") + 1, line
     if (m := _ROMAN.fullmatch(line)) and _titled(m.group(2)):

@@ -30,6 +30,13 @@ from urllib.parse import urlparse
 
 from kb.text.gazetteer import Region, ancestors
 from kb.text.regions import indonesian_place_names, region_mentions
+from kb.text.words import (
+    DAY_NUMBERS,
+    INDONESIAN_DAY_NAMES,
+    INDONESIAN_MONTH_NAMES,
+    MONTH_NUMBERS,
+    alternation,
+)
 
 KNOWN_OUTLETS: tuple[str, ...] = (
     "Kompas", "Kompas.com", "Harian Kompas", "Kompas TV", "Tempo", "Tempo.co", "Koran Tempo",
@@ -82,38 +89,10 @@ LEAD_CHARS = 400
 _REPORTER = re.compile(r"\((?P<initials>[a-z0-9]{2,5}(?:/[a-z0-9]{2,5})*)\)\s*\Z")
 _TRAILING_SOURCE = re.compile(r"\n[ \t]*Sumber[ \t]*:[^\n]*\Z")
 
-_DAYS = r"Senin|Selasa|Rabu|Kamis|Jum['’]?at|Sabtu|Minggu|Ahad"
-_WEEKDAY = {"senin": 0, "selasa": 1, "rabu": 2, "kamis": 3, "jumat": 4, "sabtu": 5}
-_WEEKDAY |= {"minggu": 6, "ahad": 6}
-MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    (
-        "januari january jan",
-        "februari february pebruari feb",
-        "maret march mar",
-        "april apr",
-        "mei may",
-        "juni june jun",
-        "juli july jul",
-        "agustus august agu agt agst aug",
-        "september sept sep",
-        "oktober october okt oct",
-        "november nopember nov",
-        "desember december des dec",
-    ),
-    start=1,
-):
-    for _name in _names.split():
-        MONTHS[_name] = _number
-_ID_MONTHS = (
-    "januari februari pebruari maret april mei juni juli agustus september oktober november "
-    "nopember desember"
-).split()
+_DAYS = alternation(name.capitalize() for name in INDONESIAN_DAY_NAMES)
 # Indonesian month names in any case ("15 oktober 2003"); short and English forms capitalised.
-_OTHER_MONTHS = [m.capitalize() for m in MONTHS if m not in _ID_MONTHS]
-_MONTH = f"(?i:{'|'.join(sorted(_ID_MONTHS, key=len, reverse=True))})|" + "|".join(
-    sorted(_OTHER_MONTHS, key=len, reverse=True)
-)
+_OTHER_MONTHS = [m.capitalize() for m in MONTH_NUMBERS if m not in INDONESIAN_MONTH_NAMES]
+_MONTH = f"(?i:{alternation(INDONESIAN_MONTH_NAMES)})|{alternation(_OTHER_MONTHS)}"
 
 _DATE_RE = re.compile(
     rf"(?P<dn>\b(?:{_DAYS}))[ \t]*,?[ \t]*\([ \t]*(?P<d1>\d{{1,2}})[ \t]*/[ \t]*(?P<m1>\d{{1,2}})"
@@ -215,12 +194,13 @@ def _outlet_name(candidate: str, *, strong: bool) -> str | None:
         taken = []
         for word in words:
             clean = word.rstrip(".'’-")
-            if not clean or not clean[0].isupper() or clean.lower() in _WEEKDAY:
+            day = clean.lower().replace("’", "'")
+            if not clean or not clean[0].isupper() or day in DAY_NUMBERS:
                 break
             taken.append(clean)
             if clean != word:
                 break
-        if taken and taken[0].lower() not in MONTHS:
+        if taken and taken[0].lower() not in MONTH_NUMBERS:
             return " ".join(taken)
     return None
 
@@ -312,16 +292,16 @@ def _resolve(parts: dict[str, Any], year: int | None) -> dt.date | None:
         if year is None:
             return None
         date = _make_date(year, month, day)
-        weekday = _WEEKDAY[re.sub(r"['’]", "", parts["dn"]).lower()]
+        weekday = DAY_NUMBERS[parts["dn"].lower().replace("’", "'")]
         # The weekday checks the borrowed year: "Selasa (7/11)" is 2017, not 2016.
         return date if date and date.weekday() == weekday else None
     if parts["d2"]:
         own = int(parts["y2"]) if parts["y2"] else year
         if own is None:
             return None
-        return _make_date(own, MONTHS[parts["m2"].lower()], int(parts["d2"]))
+        return _make_date(own, MONTH_NUMBERS[parts["m2"].lower()], int(parts["d2"]))
     if parts["d3"]:
-        return _make_date(int(parts["y3"]), MONTHS[parts["m3"].lower()], int(parts["d3"]))
+        return _make_date(int(parts["y3"]), MONTH_NUMBERS[parts["m3"].lower()], int(parts["d3"]))
     if parts["iy"]:
         return _make_date(int(parts["iy"]), int(parts["im"]), int(parts["id"]))
     if parts["nd"]:

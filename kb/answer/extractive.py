@@ -19,6 +19,7 @@ from kb.text.analysis import analyze
 from kb.text.glossary import indonesian_words
 from kb.text.language import WORD, detect_language
 from kb.text.sentences import split_sentences
+from kb.text.words import INDONESIAN_DAY_NAMES, MONTH_WORDS, alternation
 from kb.types import Hit
 
 W_LEXICAL, W_RANK, W_DENSE, ANSWER_TYPE_BONUS = 0.2, 0.1, 1.0, 0.3
@@ -46,16 +47,11 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 # A one-word name set off by commas after an office: "Sekda Tangsel, Muhamad, menyambut ...".
 _SINGLE_NAME = re.compile(r",\s+([A-Z][a-z]+),")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_DAY = re.compile(
-    r"\b(senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|pukul|\d{1,2}[./:]\d{2})\b", re.I
-)
-# What answers "kapan"/"when": a day or time as above, a month, a year, a day/month date.
-_MONTHS = (
-    "januari februari maret april mei juni juli agustus september oktober november desember "
-    "january february march june july august october december"
-)
+_DAY = re.compile(rf"\b({alternation(INDONESIAN_DAY_NAMES)}|pukul|\d{{1,2}}[./:]\d{{2}})\b", re.I)
+# What answers "kapan"/"when": a day or time as above, a month (not English "may", which is
+# mostly a verb), a year, a day/month date.
 _WHEN_ANSWER = re.compile(
-    rf"{_DAY.pattern}|\b({'|'.join(_MONTHS.split())}|(?:19|20)\d{{2}}|\d{{1,2}}/\d{{1,2}})\b", re.I
+    rf"{_DAY.pattern}|\b({alternation(MONTH_WORDS)}|(?:19|20)\d{{2}}|\d{{1,2}}/\d{{1,2}})\b", re.I
 )
 # "Kecamatan mana ...?", "Which district ...?": a region is asked for; the word tells the
 # level (see _PLACE_LEVELS; "daerah"/"wilayah": any). Not "di mana"/"where": those ask for

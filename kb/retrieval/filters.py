@@ -32,8 +32,16 @@ def from_fields(
     return {k: v.strip() for k, v in given.items() if v and v.strip()} or None
 
 
+def outlet_key(outlet: object) -> str:
+    """An outlet's name as stored for the outlet filter (``outlet_key``) and as the filter
+    compares it: case and surrounding spaces do not matter ("Tangerang Ekspres " ->
+    "tangerang ekspres")."""
+    return str(outlet).strip().lower()
+
+
 def date_int(value: str | dt.date) -> int:
-    """``2017-11-07`` -> ``20171107`` (the form dates are stored in, for range filters)."""
+    """``2017-11-07`` -> ``20171107``: the form dates are stored in (``date_int``) and that
+    date filters compare, as ranges of integers."""
     if isinstance(value, dt.date):
         day = value
     else:
@@ -115,7 +123,7 @@ class Filter:
         doc_id = filters.get("doc_id")
         return cls(
             regions=tuple(dict.fromkeys(names)),
-            outlet=str(filters.get("outlet") or "").strip().lower(),
+            outlet=outlet_key(filters.get("outlet") or ""),
             doc_ids=tuple([doc_id] if isinstance(doc_id, str) else list(doc_id or [])),
             low=date_int(filters["date_from"]) if filters.get("date_from") else None,
             high=date_int(filters["date_to"]) if filters.get("date_to") else None,

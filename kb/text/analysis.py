@@ -6,47 +6,45 @@ import functools
 import re
 from typing import Any
 
-# Short forms officials and reporters use, written out so that both forms match.
-# Multi-word expansions are token sequences; a query "Tangsel" then matches "Tangerang Selatan".
-NORMALIZE: dict[str, tuple[str, ...]] = {
-    "kec": ("kecamatan",),
-    "kab": ("kabupaten",),
-    "kel": ("kelurahan",),
-    "prov": ("provinsi",),
-    "propinsi": ("provinsi",),
-    "pemkot": ("pemerintah", "kota"),
-    "pemkab": ("pemerintah", "kabupaten"),
-    "pemprov": ("pemerintah", "provinsi"),
-    "pemda": ("pemerintah", "daerah"),
-    "walkot": ("wali", "kota"),
-    "walikota": ("wali", "kota"),
-    "sekda": ("sekretaris", "daerah"),
-    "tangsel": ("tangerang", "selatan"),
-    "jaksel": ("jakarta", "selatan"),
-    "jakbar": ("jakarta", "barat"),
-    "jaktim": ("jakarta", "timur"),
-    "jakut": ("jakarta", "utara"),
-    "jakpus": ("jakarta", "pusat"),
-    "jabar": ("jawa", "barat"),
-    "jateng": ("jawa", "tengah"),
-    "jatim": ("jawa", "timur"),
-    "sdm": ("sumber", "daya", "manusia"),
-    "bpsdm": ("badan", "pengembangan", "sumber", "daya", "manusia"),
-    "mpp": ("mal", "pelayanan", "publik"),
-    "ktp": ("kartu", "tanda", "penduduk"),
-    "kk": ("kartu", "keluarga"),
-    "dukcapil": ("kependudukan", "pencatatan", "sipil"),
-    "yg": ("yang",),
-    "dgn": ("dengan",),
-    "utk": ("untuk",),
-    "tdk": ("tidak",),
-    "jumat": ("jumat",),
-    "jum'at": ("jumat",),
-}
-
+from kb.text.gazetteer import KABKOTA_ALIASES, PROVINCE_ALIASES
+from kb.text.words import SHORT_FORMS, SPELLINGS
 
 # Numbers stay whole ("3.846", "19.00", "2017"); other tokens are runs of letters/digits.
 _TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*|[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+
+
+# A region's level word, left out of what its short form stands for ("Tangsel" is written
+# out as "Tangerang Selatan", as the news writes it, not "Kota Tangerang Selatan").
+_LEVEL = re.compile(r"^(?:kota|kabupaten|provinsi) ")
+
+
+def _region_short_forms() -> dict[str, tuple[str, ...]]:
+    """The gazetteer's one-word aliases written out as their region's name ("jabar" ->
+    ("jawa", "barat")); an alias that is a word of its name ("Jakarta" for DKI Jakarta) is
+    already matched. An alias of several regions ("Yogya": DI Yogyakarta and Kota Yogyakarta)
+    stands for the words their names share, so that the index prefers none of them."""
+    meanings: dict[str, list[list[str]]] = {}
+    for alias, target in [*PROVINCE_ALIASES.items(), *KABKOTA_ALIASES.items()]:
+        words = _TOKEN.findall(alias.lower())
+        name = _TOKEN.findall(_LEVEL.sub("", target.lower()))
+        if len(words) == 1 and words[0] not in name:
+            meanings.setdefault(words[0], []).append(name)
+    out: dict[str, tuple[str, ...]] = {}
+    for alias, names in meanings.items():
+        shared = tuple(w for w in names[0] if all(w in other for other in names[1:]))
+        if shared:
+            out[alias] = shared
+    return out
+
+
+# Short forms officials and reporters use, written out so that both forms match, and other
+# spellings of day and month names folded into the name ("jum'at" -> "jumat", "pebruari").
+# Multi-word expansions are token sequences; a query "Tangsel" then matches "Tangerang Selatan".
+NORMALIZE: dict[str, tuple[str, ...]] = {
+    **SHORT_FORMS,
+    **_region_short_forms(),
+    **{spelling: (name,) for spelling, name in SPELLINGS.items()},
+}
 
 
 _EXTRA_STOPWORDS = {"dan", "yang", "di", "ke", "dari", "ini", "itu", "pada", "untuk", "dengan"}

