@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.loaders.common import SNIFF_BYTES, UTF16_BOMS, LoadError, Parsed, same_text
+from kb.text.words import AD_LINES, POINTER_CUES
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
@@ -50,13 +51,13 @@ _META_FIELDS = {
     "outlet": ("og:site_name",),
     "author": ("author", "article:author", "dc.creator"),
 }
-# A paragraph that only points elsewhere ("Baca juga: <headline>"): news sites put them between
-# an article's paragraphs, where no extractor can tell them from the story by position.
+# A paragraph that only points elsewhere ("Baca juga: <headline>", the cues in
+# ``kb/text/words.json``): news sites put them between an article's paragraphs, where no
+# extractor can tell them from the story by position.
 _LEAD_IN = re.compile(
-    r"(?:baca|lihat|simak)\s+(?:juga|pula)|berita\s+terkait|artikel\s+terkait", re.IGNORECASE
+    "|".join(r"\s+".join(map(re.escape, cue.split())) for cue in POINTER_CUES), re.IGNORECASE
 )
 _MAX_LEAD_IN_WORDS = 25
-_AD_LINES = frozenset({"advertisement", "scroll to continue with content", "iklan"})
 # jusText's stopword lists for the languages of the reports.
 _LANGUAGES = ("Indonesian", "English")
 # Between a headline and the site's name in a <title> or og:title: "Judul | Situs".
@@ -254,7 +255,7 @@ def _without_chrome(paragraphs: list[str]) -> list[str]:
         rest = paragraph[lead.end() :] if lead else ""
         # A headline after the cue, not a sentence of the story that starts with the same words.
         pointer = lead is not None and not rest[:1].isalnum() and not paragraph.endswith(".")
-        if paragraph.casefold() in _AD_LINES or (
+        if paragraph.casefold() in AD_LINES or (
             pointer and len(paragraph.split()) <= _MAX_LEAD_IN_WORDS
         ):
             continue

@@ -48,6 +48,8 @@ class Words:
     days: tuple[Names, ...]
     months: tuple[Names, ...]
     short_forms: dict[str, tuple[str, ...]]
+    pointer_cues: tuple[str, ...]
+    ad_lines: tuple[str, ...]
 
 
 def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -96,6 +98,8 @@ def read_words(text: str) -> Words:
         days=tuple(_names(e) for e in data["days"]),
         months=tuple(_names(e) for e in data["months"]),
         short_forms={k: tuple(v.split()) for k, v in data["short_forms"].items()},
+        pointer_cues=tuple(data["page_chrome"]["pointer_cues"]),
+        ad_lines=tuple(data["page_chrome"]["ad_lines"]),
     )
     every = [name for entry in (*words.days, *words.months) for name in entry.every]
     repeated = sorted({name for name in every if every.count(name) > 1})
@@ -137,6 +141,13 @@ SPELLINGS: dict[str, str] = {s: e.indonesian for e in (*DAYS, *MONTHS) for s in 
 
 # Short form -> the words it stands for ("pemkot" -> ("pemerintah", "kota")).
 SHORT_FORMS: dict[str, tuple[str, ...]] = _WORDS.short_forms
+
+
+# Web pages' chrome between a story's paragraphs (the HTML loader drops it): a pointer to
+# another story ("Baca juga: <headline>") starts with one of these cues; an ad label is one
+# of these lines (any case).
+POINTER_CUES: tuple[str, ...] = _WORDS.pointer_cues
+AD_LINES: frozenset[str] = frozenset(_WORDS.ad_lines)
 
 
 def alternation(names: Iterable[str]) -> str:
