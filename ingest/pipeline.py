@@ -14,8 +14,8 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import make_chunks
-from ingest.enrich import article_metadata, chunk_layout, content_hash, unread_date
 from ingest.loaders import LoadLimits, discover, doc_id_for, load
+from ingest.records import article_metadata, chunk_layout, content_hash, unread_date
 from kb.store.duplicates import (
     LINKS_FIELD,
     SIGNATURE_FIELD,

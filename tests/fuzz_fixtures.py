@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from ingest.chunking import make_chunks
-from ingest.enrich import article_metadata
 from ingest.loaders import load_file
+from ingest.records import article_metadata
 from kb.types import Article, Failure
 
 # CI runs 200 examples a test; a deeper local run: KB_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py

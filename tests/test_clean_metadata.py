@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.enrich import article_metadata, given_date
+from ingest.records import article_metadata, given_date
 from kb.knowledge_base import KnowledgeBase
 from kb.types import Article
 

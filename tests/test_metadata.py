@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.metadata import extract_metadata, find_outlet, find_reporter
+from ingest.extract import extract_metadata, find_outlet, find_reporter
 
 TITLE = "Camat se-Jambi Belajar Pelayanan di Tangsel"
 BODY = (

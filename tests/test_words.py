@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from ingest.enrich import article_metadata
+from ingest.extract import extract_metadata
 from ingest.layout import heading
-from ingest.metadata import extract_metadata
+from ingest.records import article_metadata
 from kb.answer.extractive import score_sentences
 from kb.retrieval.filters import Filter
 from kb.text.analysis import analyze

@@ -1,4 +1,6 @@
-"""Article-level metadata: what the source gives, completed by what the text says."""
+"""The metadata stored with an article and its chunks: what the source gives, completed by
+what the text says (``ingest.extract``), its content hash, and each chunk's place in the
+article (offsets, pages, section)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from ingest.metadata import extract_metadata
+from ingest.extract import extract_metadata
 from kb.retrieval.filters import date_int, outlet_key
 from kb.text.gazetteer import ancestors, normalize_region
 from kb.text.regions import find_regions
