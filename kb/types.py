@@ -54,6 +54,42 @@ class Hit:
         offsets); ``page_end`` is ``None`` when it is the same page."""
         return pages_of(self.page, self.metadata.get("page_breaks"), start, end)
 
+    def to_record(self) -> dict[str, Any]:
+        """The passage as JSON-ready data (``kb search --json``, an answer's ``hits``): what a
+        reader of the result needs, not the store's bookkeeping in ``metadata`` (its hashes,
+        filter keys, page breaks)."""
+        meta = self.metadata
+        regions = meta.get("regions") or []
+        return {
+            "doc_id": self.doc_id,
+            "chunk_id": self.chunk_id,
+            "title": self.title,
+            "text": self.text,
+            "score": float(self.score),
+            "dense_score": _number(self.dense_score, float),
+            "keyword_score": _number(self.keyword_score, float),
+            "dense_rank": _number(self.dense_rank, int),
+            "keyword_rank": _number(self.keyword_rank, int),
+            "start": self.start,
+            "end": self.end,
+            "outlet": str(meta.get("outlet") or ""),
+            "date": str(meta.get("date") or meta.get("date_text") or ""),
+            "url": str(meta.get("url") or meta.get("src_url") or ""),
+            "regions": [str(r) for r in regions] if isinstance(regions, list) else [str(regions)],
+            "page": self.page,
+            "page_end": self.page_end,
+            "section": self.section,
+            "also_in": _copies(self.also_in),
+        }
+
+
+def _number(value: Any, kind: type[float] | type[int]) -> Any:
+    return None if value is None else kind(value)
+
+
+def _copies(copies: Sequence[ArticleCopy]) -> list[dict[str, str]]:
+    return [{"doc_id": c.doc_id, "title": c.title, "outlet": c.outlet} for c in copies]
+
 
 def pages_of(page: int | None, breaks: Any, start: int, end: int) -> tuple[int | None, int | None]:
     """The pages of ``start:end`` in a passage that starts on ``page``, given the pages that
@@ -121,7 +157,11 @@ class ArticleInfo:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Dataclasses (and lists of them) as plain JSON-ready data."""
+    """Dataclasses (and lists of them) as plain JSON-ready data: an ``Answer``, a ``Citation``
+    and a ``Hit`` by their ``to_record()`` (the one JSON form of each), any other dataclass
+    as all its fields."""
+    if isinstance(value, (Hit, Citation, Answer)):
+        return value.to_record()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
         for name in ("ok",):
@@ -158,6 +198,25 @@ class Citation:
     # The other stored copies of the article (``Hit.also_in``): one result names them all.
     also_in: tuple[ArticleCopy, ...] = ()
 
+    def to_record(self) -> dict[str, Any]:
+        """The citation as JSON-ready data (in an answer's record)."""
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+            "outlet": self.outlet,
+            "date": self.date,
+            "url": self.url,
+            "page": self.page,
+            "page_end": self.page_end,
+            "section": self.section,
+            "also_in": _copies(self.also_in),
+            "chunk_id": self.chunk_id,
+        }
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -176,6 +235,24 @@ class Answer:
     # that give it; empty without a reader, or when declined.
     short: str = ""
     short_citations: tuple[int, ...] = ()
+
+    def to_record(self) -> dict[str, Any]:
+        """The answer's one JSON form: ``kb ask --json``, the app's ``/ask`` endpoint and the
+        answers feedback is given on. Its citations are ``Citation.to_record()`` and its
+        ``hits`` (the passages retrieved: those read, or the closest) ``Hit.to_record()``."""
+        return {
+            "question": self.question,
+            "query": self.query,
+            "language": self.language,
+            "text": self.text,
+            "short": self.short,
+            "short_citations": list(self.short_citations),
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "citations": [c.to_record() for c in self.citations],
+            "unsupported": list(self.unsupported),
+            "hits": [h.to_record() for h in self.hits],
+        }
 
 
 @dataclass(frozen=True)

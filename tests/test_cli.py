@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED_LIKE, fake_settings
+from conftest import SEED_LIKE, fake_settings, make_kb
 
 from kb.cli import main
-from kb.knowledge_base import KnowledgeBase
 
 
 def run_kb(*args: str, env_store: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -49,7 +48,10 @@ def test_ingest_search_list_show_status_delete(folder: Path, tmp_path: Path) -> 
     assert found.returncode == 0, found.stderr
     (hit,) = json.loads(found.stdout)
     assert hit["title"].startswith("Camat dari Jambi")
-    assert {"doc_id", "chunk_id", "text", "score", "start", "end", "metadata"} <= set(hit)
+    assert {"doc_id", "chunk_id", "text", "score", "start", "end", "outlet", "date"} <= set(hit)
+    assert hit["outlet"] == "Tangerang Ekspres" and hit["regions"]
+    # The hit record (Hit.to_record), not the store's bookkeeping.
+    assert not {"metadata", "content_hash", "embedding_key", "date_int", "outlet_key"} & set(hit)
 
     filtered = run_kb("search", "pasar", "--region", "Sleman", "--store", str(store), "--json")
     assert [h["title"] for h in json.loads(filtered.stdout)] == ["Pasar Rakyat Direnovasi"]
@@ -76,7 +78,7 @@ def test_user_errors_are_one_line_without_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KB_EMBEDDING_MODEL", "fake")
-    KnowledgeBase(settings=fake_settings(tmp_path / "s")).create_store()
+    make_kb(settings=fake_settings(tmp_path / "s")).create_store()
     with pytest.raises(SystemExit) as exit_info:
         main(["show", "tidak-ada", "--store", str(tmp_path / "s")])
     assert exit_info.value.code == 2

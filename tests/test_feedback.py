@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 
-from kb import KnowledgeBase
 from kb.cli import cli
 from kb.embedders.models import HashingEmbeddings
 from kb.errors import ConfigError, StoreMissingError
@@ -78,7 +79,7 @@ def test_cli_exports_to_stdout_or_a_file(tmp_path: Path) -> None:
 
 
 def test_app_stores_feedback_with_the_answer_and_its_settings(tmp_path: Path) -> None:
-    kb = KnowledgeBase(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
+    kb = make_kb(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
     kb.ingest([sample_path()])
     h = Handlers(kb)
     assert h.rate(1, "", [], "en") == "There is no answer to rate yet."
@@ -92,9 +93,50 @@ def test_app_stores_feedback_with_the_answer_and_its_settings(tmp_path: Path) ->
     assert h.like(False, 1, "", records, "en") == "Thank you, your feedback was saved."
     rows = {f.question: f for f in FeedbackStore(kb.settings.store).all()}
     first = rows[question]
+    assert answer is not None
     assert first.rating == -1 and first.comment == ""
     assert first.answer == answer.text and first.filters == {"region": "Jambi"}
     assert [c["doc_id"] for c in first.citations] == [c.doc_id for c in answer.citations]
+    # Its citations and the passages it was given, as the answer's record has them.
+    record = answer.to_record()
+    assert first.citations == record["citations"] and first.hits == record["hits"]
+    assert first.hits and "metadata" not in first.hits[0]
     assert first.embedder == kb.embedder_name and first.mode == "extractive"
     latest = rows[follow_up]
     assert latest.rating == 1 and latest.comment == "jelas"
+
+
+# The file as the first version wrote it: no column for the passages.
+OLD_SCHEMA = """
+CREATE TABLE feedback (
+    answer_id TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    rating INTEGER NOT NULL, comment TEXT NOT NULL, question TEXT NOT NULL,
+    answer TEXT NOT NULL, abstained INTEGER NOT NULL, citations TEXT NOT NULL,
+    filters TEXT NOT NULL, mode TEXT NOT NULL, embedder TEXT NOT NULL, llm TEXT NOT NULL
+)
+"""
+
+
+def test_a_file_written_before_the_passages_were_kept_loads_and_takes_new_rows(
+    tmp_path: Path,
+) -> None:
+    with closing(sqlite3.connect(tmp_path / "feedback.sqlite3")) as db, db:
+        db.execute(OLD_SCHEMA)
+        db.execute(
+            "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ("a1", "2024-05-01T10:00:00+00:00", "2024-05-01T10:00:00+00:00", -1, "salah",
+             "Kapan buka?", "Buka Jumat malam. [1]", 0, json.dumps([CITATION]),
+             json.dumps({"region": "Tangsel"}), "extractive", "fake", ""),
+        )  # fmt: skip
+    store = FeedbackStore(tmp_path)
+    (old,) = store.all()
+    assert (old.answer_id, old.rating, old.comment) == ("a1", -1, "salah")
+    assert old.citations == [CITATION] and old.filters == {"region": "Tangsel"}
+    assert old.hits == []
+    hit = {"doc_id": "d1", "chunk_id": "d1#0", "title": "Layanan Malam", "text": "Buka."}
+    store.save(Feedback("a2", 1, "Siapa?", "Iskandar. [1]", hits=[hit]))
+    store.save(Feedback("a1", 1, "Kapan buka?", "Buka Jumat malam. [1]"))
+    rows = {f.answer_id: f for f in store.all()}
+    assert rows["a2"].hits == [hit] and (rows["a1"].rating, rows["a1"].hits) == (1, [])
+    assert json.loads(store.export("jsonl").splitlines()[1])["hits"] == [hit]
+    assert next(csv.DictReader(io.StringIO(store.export("csv"))))["hits"] == "[]"

@@ -10,13 +10,13 @@ from pathlib import Path
 import long_report
 import pytest
 from click.testing import CliRunner
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 
 from ingest.loaders.ocr import ocr_spec
 from kb import KnowledgeBase
 from kb.cli import cli
 from kb.types import Hit
-from kb.ui.render import answer_record, format_answer, sources_html
+from kb.ui.render import format_answer, sources_html
 
 pytestmark = pytest.mark.model
 
@@ -36,9 +36,7 @@ def kb(store: Path) -> Iterator[KnowledgeBase]:
     pdf = long_report.build(outline=False, scanned=SCANNED)
     assert long_report.page_count(pdf) >= 60
     (folder / "laporan-kinerja-2024.pdf").write_bytes(pdf)
-    base = KnowledgeBase(
-        settings=fake_settings(store, embedding_model="e5-small", reader="e5-reader")
-    )
+    base = make_kb(settings=fake_settings(store, embedding_model="e5-small", reader="e5-reader"))
     report = base.ingest([folder])
     assert report.ok, report.failed
     yield base
@@ -113,7 +111,7 @@ def test_pages_are_shown_in_every_view(kb: KnowledgeBase, store: Path) -> None:
     cited = next(c for c in answer.citations if "24 jenis layanan" in c.quote)
     label = f"hal. {cited.page}"
 
-    record = answer_record(answer)
+    record = answer.to_record()
     (as_record,) = [c for c in record["citations"] if c["n"] == cited.n]
     assert (as_record["page"], as_record["section"]) == (cited.page, cited.section)
     assert label in format_answer(answer)

@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 import pytest
-from conftest import fake_settings
+from conftest import fake_settings, make_kb
 from openai_stub import OpenAIStub
 
 from kb import KnowledgeBase
@@ -48,7 +48,7 @@ HOSTILE = {
 
 
 def samples_kb(store: Path, **overrides: Any) -> KnowledgeBase:
-    kb = KnowledgeBase(settings=fake_settings(store, **overrides), embedder=HashingEmbeddings())
+    kb = make_kb(settings=fake_settings(store, **overrides), embedder=HashingEmbeddings())
     report = kb.ingest([sample_path()])
     assert report.ok and report.added
     return kb
@@ -114,9 +114,11 @@ def test_the_readers_span_is_bold_and_nothing_else_is() -> None:
 
 
 def test_answer_links_its_citations_and_highlights_the_cited_sentence(kb: KnowledgeBase) -> None:
-    shown, answer, panel, markdown, cleared, records, _ = final(Handlers(kb).ask(JAMBI_Q, []))
+    shown, answer, panel, markdown, cleared, records, given = final(Handlers(kb).ask(JAMBI_Q, []))
     assert [m["role"] for m in shown] == ["user", "assistant"] and cleared == ""
     assert not answer["abstained"] and answer["citations"]
+    # The /ask endpoint's answer is the answer's record (what `kb ask --json` prints).
+    assert answer == given.to_record() and answer["hits"]
     reply = shown[-1]["content"]
     for c in answer["citations"]:
         n = c["n"]
@@ -291,7 +293,7 @@ def test_library_lists_searches_and_uploads(fake_kb: KnowledgeBase, tmp_path: Pa
 def test_the_upload_limit_follows_the_setting(tmp_path: Path) -> None:
     from kb.ui import uploads
 
-    kb = KnowledgeBase(
+    kb = make_kb(
         settings=fake_settings(tmp_path / "s", max_file_mb=0.001), embedder=HashingEmbeddings()
     )
     assert launch_options(kb.settings)["max_file_size"] == 1048

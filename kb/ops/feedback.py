@@ -2,7 +2,10 @@
 
 One row per answer: rating it again, or adding a comment later, updates that row. Each row
 holds what is needed to judge the answer afterwards: the question, the answer text, its
-citations, the filters and the settings that produced it (embedder, answer mode).
+citations and the passages it was given (both as in the answer's record,
+``kb.types.Answer.to_record``), the filters and the settings that produced it (embedder,
+answer mode). A file written before the passages were kept gets their column when opened
+(empty for its rows).
 """
 
 from __future__ import annotations
@@ -38,13 +41,18 @@ CREATE TABLE IF NOT EXISTS feedback (
     filters TEXT NOT NULL,
     mode TEXT NOT NULL,
     embedder TEXT NOT NULL,
-    llm TEXT NOT NULL
+    llm TEXT NOT NULL,
+    hits TEXT NOT NULL DEFAULT '[]'
 )
 """
+# Columns added since the first version, added to an older file when it is opened.
+_ADDED_COLUMNS = {"hits": "TEXT NOT NULL DEFAULT '[]'"}
 # A later rating or comment replaces an earlier one; an empty one keeps what was there.
 _UPSERT = """
-INSERT INTO feedback VALUES (:answer_id, :created_at, :updated_at, :rating, :comment,
-    :question, :answer, :abstained, :citations, :filters, :mode, :embedder, :llm)
+INSERT INTO feedback (answer_id, created_at, updated_at, rating, comment, question, answer,
+    abstained, citations, filters, mode, embedder, llm, hits)
+VALUES (:answer_id, :created_at, :updated_at, :rating, :comment, :question, :answer,
+    :abstained, :citations, :filters, :mode, :embedder, :llm, :hits)
 ON CONFLICT(answer_id) DO UPDATE SET
     updated_at = excluded.updated_at,
     rating = CASE WHEN excluded.rating != 0 THEN excluded.rating ELSE rating END,
@@ -57,7 +65,10 @@ class Feedback:
     """A user's judgement of one answer.
 
     ``rating`` is 1 (thumbs up), -1 (thumbs down) or 0 (a comment only). ``citations`` are
-    the answer's citations as plain dicts (``n``, ``doc_id``, ``title``, ``quote`` ...).
+    the answer's citations and ``hits`` the passages it was given (read, or the closest when
+    it declined), as the answer's record has them (``Citation.to_record``: ``n``, ``doc_id``,
+    ``title``, ``quote`` ...; ``Hit.to_record``). Rows stored before the passages were kept
+    have none.
     """
 
     answer_id: str
@@ -73,6 +84,7 @@ class Feedback:
     llm: str = ""
     created_at: str = ""
     updated_at: str = ""
+    hits: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _now() -> str:
@@ -95,6 +107,7 @@ class FeedbackStore:
         # CLI may read while the app writes (sqlite waits up to the timeout for the lock).
         connection = sqlite3.connect(self.path, timeout=10)
         connection.execute(_SCHEMA)
+        _add_columns(connection)
         return connection
 
     def save(self, feedback: Feedback) -> Feedback:
@@ -116,6 +129,7 @@ class FeedbackStore:
             abstained=int(feedback.abstained),
             citations=json.dumps(feedback.citations, ensure_ascii=False),
             filters=json.dumps(feedback.filters, ensure_ascii=False),
+            hits=json.dumps(feedback.hits, ensure_ascii=False),
         )
         with closing(self._connect()) as connection, connection:
             connection.execute(_UPSERT, row)
@@ -142,6 +156,7 @@ class FeedbackStore:
             values["abstained"] = bool(values["abstained"])
             values["citations"] = json.loads(values["citations"])
             values["filters"] = json.loads(values["filters"])
+            values["hits"] = json.loads(values.get("hits") or "[]")
             yield Feedback(**values)
 
     def export(self, fmt: str = "jsonl") -> str:
@@ -162,6 +177,23 @@ class FeedbackStore:
         for r in rows:
             writer.writerow(_csv_row(r))
         return out.getvalue()
+
+
+def _add_columns(connection: sqlite3.Connection) -> None:
+    """Give a file written by an earlier version the columns added since (its rows get the
+    column's default)."""
+    have = {row[1] for row in connection.execute("PRAGMA table_info(feedback)")}
+    for name, kind in _ADDED_COLUMNS.items():
+        if name in have:
+            continue
+        try:
+            with connection:
+                connection.execute(f"ALTER TABLE feedback ADD COLUMN {name} {kind}")
+        except sqlite3.OperationalError as e:
+            # Another process added it meanwhile; or a file that cannot be written is read
+            # as it is (its rows without the column).
+            if "duplicate column" not in str(e) and "readonly" not in str(e):
+                raise
 
 
 def _csv_row(row: Mapping[str, Any]) -> dict[str, Any]:

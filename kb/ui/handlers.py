@@ -20,7 +20,6 @@ from kb.types import Answer, ArticleInfo
 from kb.ui import uploads
 from kb.ui.labels import t
 from kb.ui.render import (
-    answer_record,
     chat_message,
     format_answer,
     partial_message,
@@ -123,7 +122,7 @@ class Handlers:
             return
         assert final is not None, "the answer chain ended without an answer"
         shown.append({"role": "assistant", "content": chat_message(final)})
-        record = answer_record(final)
+        record = final.to_record()
         records.append(
             {
                 **record,
@@ -172,6 +171,7 @@ class Handlers:
                     answer=str(answer.get("text", "")),
                     abstained=bool(answer.get("abstained")),
                     citations=list(answer.get("citations") or []),
+                    hits=list(answer.get("hits") or []),
                     filters=dict(answer.get("filters") or {}),
                     mode=str(answer.get("mode", "")),
                     embedder=self.kb.embedder_name,

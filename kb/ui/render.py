@@ -321,34 +321,6 @@ def sources_html(
     return f'<div class="sources-panel"><h4>{t(lang, "sources")}</h4>{"".join(cards)}</div>'
 
 
-def answer_record(answer: Answer) -> dict[str, Any]:
-    """The ``/ask`` endpoint's answer: text, citations and whether the product declined."""
-    return {
-        "text": answer.text,
-        "short": answer.short,
-        "short_citations": list(answer.short_citations),
-        "abstained": answer.abstained,
-        "citations": [
-            {
-                "n": c.n,
-                "doc_id": c.doc_id,
-                "title": c.title,
-                "quote": c.quote,
-                "outlet": c.outlet,
-                "date": c.date,
-                "url": c.url,
-                "page": c.page,
-                "page_end": c.page_end,
-                "section": c.section,
-                "also_in": [copy._asdict() for copy in c.also_in],
-            }
-            for c in answer.citations
-        ],
-        "unsupported": list(answer.unsupported),
-        "mode": answer.mode,
-    }
-
-
 SOURCES_CSS = """
 .sources-panel h4 { margin: 0.25em 0 0.5em; }
 .source { border: 1px solid var(--border-color-primary); border-radius: 8px;
