@@ -8,7 +8,7 @@ ones: each question paired with the passage plain BM25 ranks highest among those
 its own and do not hold its answer. Kept out of training:
 
 - 10% of IDK-MRC train paragraphs and 10% of facqa-dev train passages (``--seed``): the slice
-  that picks the no-answer threshold (and that ``kb.answer.extractive`` may calibrate on);
+  that picks the no-answer threshold (and that ``kb.answer`` may calibrate on);
 - every facqa-dev ``train`` question, and every made-up negative, over a passage of a
   ``valid`` question, so ``valid`` stays a clean measure.
 

@@ -30,7 +30,7 @@ import numpy as np
 if TYPE_CHECKING:
     from datasketch import LeanMinHash
 
-# Article-only registry fields (``kb.store.store.ARTICLE_ONLY_FIELDS``): the signature, encoded,
+# Article-only registry fields (``kb.store.records.ARTICLE_ONLY_FIELDS``): the signature, encoded,
 # and the links to the copies found when the article was written.
 SIGNATURE_FIELD = "dup_signature"
 LINKS_FIELD = "duplicate_of"

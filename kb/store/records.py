@@ -1,4 +1,5 @@
-"""What the store holds: a chunk, an article record, and the fields each carries."""
+"""What the store holds: a chunk, an article record, the fields each carries, and the text a
+chunk's vector is made from (``embedding_text``) with its fingerprint (``embedding_key``)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,9 @@ from kb.store.duplicates import LINKS_FIELD, SIGNATURE_FIELD
 
 # Chunk metadata: the fingerprint of the text its vector was made from (``embedding_key``).
 KEY_FIELD = "embedding_key"
-
-
 # Fields of an article's record that its chunks do not carry (its chunk count, its page map,
 # its duplicate signature and the copies found when it was written: ``kb.store.duplicates``).
 ARTICLE_ONLY_FIELDS = frozenset({"chunks", "page_map", SIGNATURE_FIELD, LINKS_FIELD})
-
-
 # Fields a chunk carries of its own, beside its article's metadata.
 CHUNK_FIELDS = frozenset(
     {"chunk_index", "start", "end", KEY_FIELD, "page", "page_end", "page_breaks", "section"}
