@@ -1,5 +1,6 @@
 """Plain text and Markdown: decoding (UTF-8, UTF-16 with a BOM, cp1252), Markdown rendered to
-plain text (markdown-it-py), title, "Sumber:" line.
+plain text (markdown-it-py), title, "Sumber:" line, and a Markdown file's sections: its headings
+(``#`` to ``######``, setext) as a Word file's heading styles are (``ingest.layout``).
 
 Everything here is linear in the size of the file, so it runs in the caller's process (Markdown
 at tens of microseconds a token: a few seconds for a long report).
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.layout import Block, Heading, assemble, sections
 from ingest.loaders.common import (
     SNIFF_BYTES,
     UTF16_BOMS,
@@ -60,14 +62,16 @@ def load_text(data: bytes, path: Path, max_chars: int) -> Parsed:
     text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise LoadError("empty file")
+    headings: tuple[Heading, ...] = ()
     if path.suffix.lower() in MARKDOWN_SUFFIXES:
         # Rendering costs tens of microseconds a token, and the rendered text is hardly longer
         # than its source: a source over the limit is refused before it is rendered.
         if len(text) > max_chars:
             raise LoadError(too_long(len(text), max_chars))
         # The article is what the Markdown says, not how it is marked up: titles, chunks and
-        # answers quote the rendered text.
-        text = markdown_to_text(text)
+        # answers quote the rendered text. Its headings are where its sections start.
+        assembled = assemble([markdown_blocks(text)])
+        text, headings = assembled.text, assembled.headings
         if not text.strip():
             raise LoadError("no text found")
     lines = text.rstrip().split("\n")
@@ -78,8 +82,33 @@ def load_text(data: bytes, path: Path, max_chars: int) -> Parsed:
         lines.pop()
         if match.group(1).strip():
             metadata["source_name"] = match.group(1).strip()
-    title, body = split_first_line("\n".join(lines), path.stem)
-    return Parsed(title, body, metadata)
+    text = "\n".join(lines)
+    title, body = split_first_line(text, path.stem)
+    return Parsed(title, body, metadata, sections=_body_sections(text, body, headings))
+
+
+def _body_sections(
+    text: str, body: str, headings: Sequence[Heading]
+) -> tuple[tuple[int, str], ...]:
+    """The sections of ``body`` (``split_first_line`` of ``text``) from the headings of
+    ``text``, offsets moved into the body. The title's heading is no section of the body, nor
+    a part of the paths under it (as a Word file's first heading, when it is the title); a
+    heading in a "Sumber:" line taken off the end is gone with it; a text of one line (the
+    body) has no sections."""
+    if not headings:
+        return ()
+    lines = text.split("\n")
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    after_title = sum(len(line) + 1 for line in lines[: first + 1])
+    # The body is what follows the title line, stripped: it starts at the first
+    # non-blank character there, which no earlier match of it can start before.
+    start = text.find(body, after_title)
+    if start < 0:  # the text's only line is the body
+        return ()
+    end = start + len(body)
+    return sections(
+        [Heading(h.offset - start, h.level, h.title) for h in headings if start <= h.offset < end]
+    )
 
 
 def markdown_to_text(source: str) -> str:
@@ -87,15 +116,23 @@ def markdown_to_text(source: str) -> str:
     lists, quotes, code, tables) separated by a blank line; the source's line breaks inside a
     paragraph kept; list items and table rows one a line; emphasis, links, images and HTML tags
     reduced to their text; ordered items keep their number ("1. ")."""
+    return "\n\n".join(block.text for block in markdown_blocks(source))
+
+
+def markdown_blocks(source: str) -> list[Block]:
+    """The blocks of ``markdown_to_text`` (a whole list or table is one), none empty; a heading
+    of the document (h1 to h6, ATX or setext; not one inside a quote or a list, nor raw HTML)
+    is a ``Block`` of its level with its text, whitespace collapsed, as its title."""
     from markdown_it import MarkdownIt
 
     tokens = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(source)
-    blocks: list[str] = []
+    blocks: list[Block] = []
     lines: list[str] = []  # the lines of the list or table being read
     depth = 0  # of lists and tables
     number = ""  # the marker of the ordered item whose first paragraph comes next
     row: list[str] = []
     in_cell = False
+    level = 0  # of the document's heading whose text comes next
 
     def add(text: str, indented: bool = False) -> None:
         text = "\n".join(
@@ -103,16 +140,23 @@ def markdown_to_text(source: str) -> str:
         )
         if not text.strip():
             return
-        (lines if depth else blocks).append(text)
+        if depth:
+            lines.append(text)
+        else:
+            blocks.append(Block(text, level, " ".join(text.split()) if level else ""))
 
     for token in tokens:
         kind = token.type
-        if kind in ("bullet_list_open", "ordered_list_open", "table_open"):
+        if kind == "heading_open" and token.level == 0:  # "h1" to "h6"
+            level = int(token.tag[1:])
+        elif kind == "heading_close":
+            level = 0
+        elif kind in ("bullet_list_open", "ordered_list_open", "table_open"):
             depth += 1
         elif kind in ("bullet_list_close", "ordered_list_close", "table_close"):
             depth -= 1
             if not depth and lines:
-                blocks.append("\n".join(lines))
+                blocks.append(Block("\n".join(lines)))
                 lines.clear()
         elif kind == "list_item_open":
             number = f"{token.info}{token.markup} " if token.info else ""
@@ -134,7 +178,7 @@ def markdown_to_text(source: str) -> str:
             number = ""
         elif kind == "html_block":
             add(_html_text(token.content))
-    return "\n\n".join(blocks)
+    return blocks
 
 
 def _html_text(markup: str) -> str:
