@@ -11,7 +11,7 @@ user got for it before the run (so answers cannot be mixed up between users).
 The baseline, measured in the same run: one user asking each question once. Prints requests
 done, requests per second, p50 and p95 latency in milliseconds, and the p50 under load as a
 multiple of the lone user's p50 (a ratio, so runs on different machines compare). Not a
-test: ``tests/test_load.py`` runs the same thing against a freshly served app.
+test: ``tests/e2e/test_load.py`` runs the same thing against a freshly served app.
 """
 
 from __future__ import annotations

@@ -199,7 +199,7 @@ class Browser:
 
 # Module scope: Playwright's sync API keeps an event loop running in the main thread while it
 # is open, and async tests after it (pytest-asyncio: langchain-tests' ainvoke/aembed tests)
-# could not start theirs. Only tests/test_browser.py uses it.
+# could not start theirs. Only tests/e2e/test_browser.py uses it.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Headless Debian Chromium driven by Playwright, with a fresh profile for the session.

@@ -143,3 +143,24 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         stop_process(proc, 10)
+
+
+# The folders tests are grouped in, by what they need; each test is marked with its folder's
+# name, so "pytest -m unit" runs the fast ones.
+SPEEDS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.parent.name
+        if folder in SPEEDS:
+            item.add_marker(folder)
+
+
+def run_kb(*args: str, env_store: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KB_EMBEDDING_MODEL": "fake"}
+    if env_store:
+        env["KB_STORE"] = str(env_store)
+    return subprocess.run(
+        [sys.executable, "-m", "kb", *args], capture_output=True, text=True, env=env, timeout=120
+    )

@@ -15,7 +15,8 @@ from ingest.loaders import load_file
 from ingest.records import article_metadata
 from kb.types import Article, Failure
 
-# CI runs 200 examples a test; a deeper local run: KB_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py
+# CI runs 200 examples a test; a deeper local run:
+# KB_FUZZ_EXAMPLES=5000 pytest tests/integration/test_fuzz.py
 EXAMPLES = int(os.environ.get("KB_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(
     max_examples=EXAMPLES,

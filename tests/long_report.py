@@ -11,7 +11,7 @@ reports do, so a question that names the innovation finds them only through the 
 are in. ``QUESTIONS`` asks for each fact; ``Question.middle`` marks those whose answer is in
 the middle of the document (chapters III and IV).
 
-Used by ``tests/test_long_report.py`` and ``benchmarks/long_report.py``.
+Used by ``tests/integration/test_long_report.py`` and ``benchmarks/long_report.py``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Scans and photos of report pages, made here from known text (nothing binary is committed).
 
-Used by ``tests/test_ocr.py`` and ``benchmarks/ocr.py``, with fixed settings:
+Used by ``tests/integration/test_ocr.py`` and ``benchmarks/ocr.py``, with fixed settings:
 
 - a clean scan: the page rendered at 300 dpi;
 - a poor scan: rendered at 200 dpi, turned 2 degrees, Gaussian noise of sigma 8 (seed 0);

@@ -20,6 +20,7 @@ from typing import Any
 import docx
 import pytest
 from conftest import fake_settings, make_kb
+from files import make_pdf
 from fuzz_fixtures import (
     EXAMPLES,
     FUZZ,
@@ -34,7 +35,6 @@ from fuzz_fixtures import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfWriter
-from test_loaders import make_pdf
 
 from ingest.chunking import chunk_spans
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file

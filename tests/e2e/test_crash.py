@@ -47,6 +47,9 @@ from kb.knowledge_base import KnowledgeBase
 from kb.store.store import Store
 from kb.types import Failure, Hit
 
+# Each test starts writer processes and kills them at named points (about 30 in all).
+pytestmark = pytest.mark.crash
+
 ARTICLES = 30
 QUERIES = [marker(3), marker(31), marker(0), "layanan kecamatan malam", "pasar sampah nelayan"]
 # Each name is a phase boundary of a write (see kb/store/store.py and ingest/pipeline.py); ":N" is

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import fake_settings, make_kb
-from test_loaders import load_article, write
+from files import load_article, write
 
 from ingest.chunking import make_chunks
 from ingest.layout import Block
 from ingest.loaders.text import load_text, markdown_blocks, markdown_to_text
-from kb.embedders.models import HashingEmbeddings
 
 REPORT = """# Laporan Kinerja Kecamatan Sukamaju 2024
 
@@ -98,27 +96,6 @@ def test_a_loaded_markdown_article_carries_its_sections_into_its_chunks(tmp_path
         ("BAB II Inovasi Pelayanan > 2.2 Antrean Daring", "2.2 Antrean Daring"),
     ]
     assert all(c.text == article.text[c.start : c.end] for c in chunks)
-
-
-def test_ingested_markdown_hits_carry_the_heading_path(tmp_path: Path) -> None:
-    folder = tmp_path / "laporan"
-    write(folder / "kinerja.md", REPORT)
-    kb = make_kb(settings=fake_settings(tmp_path / "store"), embedder=HashingEmbeddings())
-
-    report = kb.ingest([folder])
-
-    assert report.ok and report.added, report.failed
-    (hit,) = kb.retrieve("loket malam Selasa Kamis pukul 18.30", k=1)
-    assert hit.section == "BAB II Inovasi Pelayanan > 2.1 Loket Malam"
-    assert hit.text == (
-        "2.1 Loket Malam\n\nLoket malam dibuka setiap Selasa dan Kamis pukul 18.30 sampai 21.00."
-    )
-    stored = kb.article(hit.doc_id).text
-    assert stored == REPORT_TEXT and stored[hit.start : hit.end] == hit.text
-    assert hit.start == REPORT_SECTIONS[3][0]  # the chunk starts at its heading
-    (queue,) = kb.retrieve("nomor antrean pesan singkat pengeras suara", k=1)
-    assert queue.section == "BAB II Inovasi Pelayanan > 2.2 Antrean Daring"
-    assert kb.ingest([folder]).unchanged  # the sections are stable from one ingest to the next
 
 
 def test_markdown_blocks_are_layout_blocks_with_the_heading_levels() -> None:

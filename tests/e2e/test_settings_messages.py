@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import fake_settings, make_kb
-from test_cli import run_kb
+from conftest import fake_settings, make_kb, run_kb
 
 from kb import cli
 from kb.embedders.models import HashingEmbeddings, get_embedder

@@ -198,7 +198,7 @@ def test_prompt_delimits_passages_and_resists_injection(
     assert [m["role"] for m in messages] == ["system", "user"]
     assert messages[0]["content"] == prompt_text("answer.txt")
     assert messages[0]["content"] == (
-        Path(__file__).resolve().parents[1] / "kb" / "answer" / "prompts" / "answer.txt"
+        Path(__file__).resolve().parents[2] / "kb" / "answer" / "prompts" / "answer.txt"
     ).read_text(encoding="utf-8")
     prompt = user_prompt(stub, 0)
     assert prompt.rstrip().endswith(f"Question: {question}")

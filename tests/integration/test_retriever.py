@@ -37,7 +37,7 @@ from kb.retrieval.retriever import HIT_FIELDS, KnowledgeBaseRetriever, document_
 
 pytestmark = pytest.mark.model
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 QUESTIONS = (
     "Siapa Kepala BPSDM Provinsi Jambi?",
     "layanan malam administrasi kependudukan",

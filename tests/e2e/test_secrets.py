@@ -320,7 +320,7 @@ def _outward_address() -> str | None:
 def test_the_chroma_server_run_as_the_readme_says_is_reachable_on_loopback_only(
     chroma_server: str,
 ) -> None:
-    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
     command = re.search(r"`(chroma run [^`]+)`", readme)
     assert command is not None
     # conftest's chroma_server runs this command, with a free port instead of 8000.

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_loaders import load_article, load_failure, write
+from files import load_article, load_failure, write
 
 from ingest.chunking import make_chunks
 
-sys.path.append(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.append(str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import boilerplate
 

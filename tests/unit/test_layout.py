@@ -3,19 +3,15 @@ passage, Word headings; the rules of ``ingest.layout`` on lines made here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import docx
 import long_report
 import pytest
 
-import ingest.pipeline
 from ingest.chunking import make_chunks
 from ingest.layout import Line, assemble, blocks, heading, sections, strip_running
 from ingest.loaders import load_file
-from kb.knowledge_base import KnowledgeBase
 from kb.types import Article, page_label, pages_of
 
 
@@ -256,31 +252,3 @@ def test_a_pdf_outline_gives_the_sections(tmp_path: Path) -> None:
     assert article.text[offset:].startswith(inn.heading)  # at the heading, not the page's top
     assert article.pages[0] == (0, 1) and len(article.pages) >= 60
     assert "Halaman" not in article.text  # the running footer is gone
-
-
-def test_an_article_stored_without_pages_gets_them_at_the_next_ingest(
-    fake_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    document = docx.Document()
-    document.add_heading("Laporan Kinerja", level=0)
-    document.add_heading("2.1 Layanan Malam", level=2)
-    document.add_paragraph("Loket malam dibuka setiap Selasa dan Kamis pukul 18.30.")
-    document.save(str(folder / "kinerja.docx"))
-    real_load = ingest.pipeline.load
-
-    def as_before(path: Path, limits: object) -> Iterator[object]:
-        for item in real_load(path, limits):  # type: ignore[arg-type]
-            yield replace(item, pages=(), sections=()) if isinstance(item, Article) else item
-
-    monkeypatch.setattr(ingest.pipeline, "load", as_before)
-    assert fake_kb.ingest([folder]).added
-    assert fake_kb.retrieve("loket malam")[0].section == ""
-    monkeypatch.setattr(ingest.pipeline, "load", real_load)
-
-    again = fake_kb.ingest([folder])
-
-    assert again.updated and not again.unchanged
-    assert fake_kb.retrieve("loket malam")[0].section == "2.1 Layanan Malam"
-    assert fake_kb.ingest([folder]).unchanged  # and then it is unchanged

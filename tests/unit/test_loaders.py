@@ -14,7 +14,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from ocr_samples import assemble_pdf, pdf_literal
+from files import load_article, load_failure, load_one, make_pdf, write
 from pypdf import PdfWriter
 
 from ingest.loaders import (
@@ -34,70 +34,18 @@ SEED_BODY = (
 )
 
 
-def load_one(path: Path, **limits: int) -> Article | Failure:
-    results = list(load_file(path, **limits))
-    assert len(results) == 1, results
-    return results[0]
-
-
-def load_article(path: Path) -> Article:
-    result = load_one(path)
-    assert isinstance(result, Article), result
-    return result
-
-
-def load_failure(path: Path, **limits: int) -> Failure:
-    result = load_one(path, **limits)
-    assert isinstance(result, Failure), result
-    assert result.source == str(path.resolve())
-    assert result.line is None
-    return result
-
-
-def write(path: Path, data: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    path.write_bytes(data)
-    return path
-
-
-def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
-    """A minimal valid PDF: Helvetica text lines on each page, a correct xref table."""
-
-    literal = pdf_literal
-    page_ids = [4 + 2 * i for i in range(len(pages))]
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{' '.join(f'{i} 0 R' for i in page_ids)}] "
-        f"/Count {len(pages)} >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    for page_id, lines in zip(page_ids, pages, strict=True):
-        ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
-        ops += [f"{literal(line)} Tj T*" for line in lines]
-        ops.append("ET")
-        stream = "\n".join(ops).encode("cp1252")
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (page_id + 1)
-        )
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    trailer = ""
-    if title is not None:
-        objects.append(f"<< /Title {literal(title)} >>".encode("cp1252"))
-        trailer = f"/Info {len(objects)} 0 R"
-    else:
-        objects.append(b"<< >>")
-    return assemble_pdf(objects, trailer)
-
-
 # --- discover ----------------------------------------------------------------------------------
 
 
 def test_supported_suffixes() -> None:
     expected = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl"}
-    images = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}  # read with OCR (tests/test_ocr.py)
+    images = {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".tif",
+        ".tiff",
+    }  # read with OCR (tests/integration/test_ocr.py)
     assert expected | images == SUPPORTED_SUFFIXES
 
 
@@ -241,7 +189,7 @@ def test_markdown_title_loses_its_heading_marks(tmp_path: Path) -> None:
     article = load_article(write(tmp_path / "a.md", text))
 
     assert article.title == "Inovasi Kecamatan Setu"
-    # The body is rendered too (tests/test_boilerplate.py has the rest of the Markdown).
+    # The body is rendered too (tests/unit/test_boilerplate.py has the rest of the Markdown).
     assert article.text == "Isi laporan tanpa tanda.\n\nBagian"
 
 

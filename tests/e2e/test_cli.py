@@ -9,18 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED_LIKE, fake_settings, make_kb
+from conftest import SEED_LIKE, fake_settings, make_kb, run_kb
 
 from kb.cli import main
-
-
-def run_kb(*args: str, env_store: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KB_EMBEDDING_MODEL": "fake"}
-    if env_store:
-        env["KB_STORE"] = str(env_store)
-    return subprocess.run(
-        [sys.executable, "-m", "kb", *args], capture_output=True, text=True, env=env, timeout=120
-    )
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import fake_settings, make_kb
-from test_cli import run_kb
+from conftest import fake_settings, make_kb, run_kb
 
 from kb.embedders.models import HashingEmbeddings
 from kb.errors import StoreMissingError

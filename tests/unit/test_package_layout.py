@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WHERE_KB_INGESTS = {"KnowledgeBase.ingest", "KnowledgeBase.ingest_articles"}
 
 
