@@ -13,15 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openai_stub import OpenAIStub
+
+from kb.embedders.models import HashingEmbeddings
+from kb.knowledge_base import sample_path
+from kb.settings import Settings
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from openai_stub import OpenAIStub
 
-from kb.embedders.models import HashingEmbeddings, get_embedder
+from kb.embedders.models import get_embedder
 from kb.knowledge_base import KnowledgeBase
-from kb.settings import Settings
 
 # A seed-shaped article written for the tests (title line, one long body line, "Sumber:").
 SEED_LIKE = (
@@ -158,9 +161,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def run_kb(*args: str, env_store: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m kb ARGS`` in a child process, with the hashing embedder."""
     env = {**os.environ, "KB_EMBEDDING_MODEL": "fake"}
     if env_store:
         env["KB_STORE"] = str(env_store)
     return subprocess.run(
         [sys.executable, "-m", "kb", *args], capture_output=True, text=True, env=env, timeout=120
     )
+
+
+def samples_kb(store: Path, **overrides: Any) -> KnowledgeBase:
+    """A knowledge base of the bundled samples (hashing embedder), closed after the test."""
+    kb = make_kb(settings=fake_settings(store, **overrides), embedder=HashingEmbeddings())
+    report = kb.ingest([sample_path()])
+    assert report.ok and report.added
+    return kb

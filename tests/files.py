@@ -1,4 +1,5 @@
-"""Files the loader tests write (text, minimal PDFs), and loading one through the loaders."""
+"""Files the loader tests write (text, minimal PDFs), loading one through the loaders, and the
+Markdown report the section tests read (``REPORT``: its body and sections as loaded)."""
 
 from __future__ import annotations
 
@@ -68,3 +69,63 @@ def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
     else:
         objects.append(b"<< >>")
     return assemble_pdf(objects, trailer)
+
+
+REPORT = """# Laporan Kinerja Kecamatan Sukamaju 2024
+
+Laporan ini merangkum pelayanan publik kecamatan selama 2024.
+
+## BAB I Pendahuluan
+
+Kecamatan Sukamaju melayani *48.000 warga* di sembilan kelurahan.
+
+### 1.1 Latar Belakang
+
+Antrean panjang di kantor kecamatan mendorong pembenahan layanan.
+
+## BAB II Inovasi Pelayanan
+
+| Inovasi | Mulai |
+|---|---|
+| Loket Malam | Maret 2024 |
+| Antrean Daring | Juni 2024 |
+
+### 2.1 Loket Malam
+
+Loket malam dibuka setiap **Selasa dan Kamis** pukul 18.30 sampai 21.00.
+
+### 2.2 Antrean Daring
+
+- nomor antrean diambil lewat pesan singkat
+- petugas memanggil nomor lewat pengeras suara
+
+Sumber: Sekretariat Kecamatan Sukamaju
+"""
+
+
+# What the Markdown loader rendered before headings were read: the same text, byte for byte.
+REPORT_TEXT = (
+    "Laporan ini merangkum pelayanan publik kecamatan selama 2024.\n\n"
+    "BAB I Pendahuluan\n\n"
+    "Kecamatan Sukamaju melayani 48.000 warga di sembilan kelurahan.\n\n"
+    "1.1 Latar Belakang\n\n"
+    "Antrean panjang di kantor kecamatan mendorong pembenahan layanan.\n\n"
+    "BAB II Inovasi Pelayanan\n\n"
+    "Inovasi | Mulai\nLoket Malam | Maret 2024\nAntrean Daring | Juni 2024\n\n"
+    "2.1 Loket Malam\n\n"
+    "Loket malam dibuka setiap Selasa dan Kamis pukul 18.30 sampai 21.00.\n\n"
+    "2.2 Antrean Daring\n\n"
+    "nomor antrean diambil lewat pesan singkat\n"
+    "petugas memanggil nomor lewat pengeras suara"
+)
+
+
+# The title's heading ("# Laporan Kinerja ...") is the article's title: no section of its body,
+# nor a part of the paths under it (as the first heading of a Word file without a core title).
+REPORT_SECTIONS = (
+    (63, "BAB I Pendahuluan"),
+    (147, "BAB I Pendahuluan > 1.1 Latar Belakang"),
+    (234, "BAB II Inovasi Pelayanan"),
+    (329, "BAB II Inovasi Pelayanan > 2.1 Loket Malam"),
+    (416, "BAB II Inovasi Pelayanan > 2.2 Antrean Daring"),
+)

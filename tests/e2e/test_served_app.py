@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
-import pytest
-from conftest import fake_settings, make_kb
+from conftest import samples_kb
 
-from kb import KnowledgeBase
-from kb.embedders.models import HashingEmbeddings
-from kb.knowledge_base import sample_path
 from kb.ui import build_app
 from kb.ui.serving import launch_options
 
 JAMBI_Q = "Siapa Kepala BPSDM Provinsi Jambi?"
-
-
-HOSTILE = {
-    "id": "uji-xss",
-    "title": "Uji <script>window.__xss = 1</script> Kelurahan Zamrud",
-    "text": 'Kelurahan Zamrud membuka loket <img src=x onerror="alert(2)"> pengaduan warga '
-    "setiap Rabu pagi. Lurah Zamrud, Ratna Kemuning, melayani 40 warga sehari.",
-    "outlet": "Uji <b>Tebal</b>",
-}
-
-
-def samples_kb(store: Path, **overrides: Any) -> KnowledgeBase:
-    kb = make_kb(settings=fake_settings(store, **overrides), embedder=HashingEmbeddings())
-    report = kb.ingest([sample_path()])
-    assert report.ok and report.added
-    return kb
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    """The samples and one article with markup in it (read-only for the tests)."""
-    base = samples_kb(tmp_path_factory.mktemp("ui") / "store")
-    hostile = tmp_path_factory.mktemp("hostile") / "uji.jsonl"
-    hostile.write_text(json.dumps(HOSTILE) + "\n", encoding="utf-8")
-    assert base.ingest([hostile]).ok
-    return base
 
 
 def _free_port() -> int:
@@ -52,12 +20,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_served_ask_endpoint_with_and_without_login(kb: KnowledgeBase) -> None:
+def test_served_ask_endpoint_with_and_without_login(tmp_path: Path) -> None:
     """``/ask`` through gradio_client, as the README shows it; with a login, an
     unauthenticated request is refused."""
     import httpx
     from gradio_client import Client
 
+    kb = samples_kb(tmp_path / "store")
     app = build_app(kb)
     options = launch_options(kb.settings, "127.0.0.1", _free_port(), auth="camat:rahasia")
     app.launch(**options, prevent_thread_lock=True, quiet=True)

@@ -16,13 +16,12 @@ from typing import Any
 
 import gradio as gr
 import pytest
-from conftest import fake_settings, make_kb
+from conftest import fake_settings, make_kb, samples_kb
 from openai_stub import OpenAIStub
 
 from kb import KnowledgeBase
 from kb.embedders.models import HashingEmbeddings
 from kb.errors import ConfigError
-from kb.knowledge_base import sample_path
 from kb.settings import Settings
 from kb.types import Answer, Citation
 from kb.ui import Handlers, build_app, format_answer
@@ -45,13 +44,6 @@ HOSTILE = {
     "setiap Rabu pagi. Lurah Zamrud, Ratna Kemuning, melayani 40 warga sehari.",
     "outlet": "Uji <b>Tebal</b>",
 }
-
-
-def samples_kb(store: Path, **overrides: Any) -> KnowledgeBase:
-    kb = make_kb(settings=fake_settings(store, **overrides), embedder=HashingEmbeddings())
-    report = kb.ingest([sample_path()])
-    assert report.ok and report.added
-    return kb
 
 
 @pytest.fixture(scope="module")
