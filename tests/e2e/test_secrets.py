@@ -292,13 +292,13 @@ def test_symlinks_are_refused_on_both_sides(tmp_path: Path) -> None:
     upload_file(tmp_path / "incoming", "asli.txt")
     source_link.symlink_to(tmp_path / "incoming" / "asli.txt")
 
-    uploads = [
+    given = [
         upload_file(tmp_path / "incoming", "laporan.txt"),
         upload_file(tmp_path / "x", "dalam.txt"),
         source_link,
     ]
 
-    saved, failed = uploads.save_uploads(uploads, target)
+    saved, failed = uploads.save_uploads(given, target)
 
     assert saved == []
     assert [f.reason for f in failed] == ["bad file name", "bad file name", "not a regular file"]
