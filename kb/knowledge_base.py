@@ -424,7 +424,8 @@ class KnowledgeBase:
         spec = self.settings.llm if llm is None else llm
         given_as = "KB_LLM" if llm is None else "--llm"
         choice = self.settings.reader if reader is None else reader
-        key = (spec if isinstance(spec, str) else id(spec), choice.strip().lower())
+        # The chain keeps the settings it was made with: other settings, another chain.
+        key = (spec if isinstance(spec, str) else id(spec), choice.strip().lower(), self.settings)
         if key not in self._chains:
             model = (
                 load_chat_model(spec, given_as)

@@ -12,7 +12,7 @@ from conftest import SEED_LIKE, fake_settings, make_kb
 
 from kb import KnowledgeBase
 from kb.embedders.models import HashingEmbeddings
-from kb.errors import EmbedderMismatchError, KbError, NotFoundError, StoreLockedError
+from kb.errors import ConfigError, EmbedderMismatchError, KbError, NotFoundError, StoreLockedError
 
 REPORT_A = (
     "Mobil Keliling Dukcapil Sambangi Desa\n"
@@ -457,3 +457,15 @@ def test_rebuild_leaves_no_list_metadata_of_deleted_chunks_behind(tmp_path: Path
         }
         assert regions == {f"n-{i}": None for i in range(4)}
         assert kb.retrieve("loket warga", k=10, filters={"region": "Sleman"}) == []
+
+
+def test_a_chain_answers_with_the_settings_and_reader_asked_for(fake_kb: KnowledgeBase) -> None:
+    chain = fake_kb.chain()
+    assert fake_kb.chain() is chain and chain.reader is None and chain.settings is fake_kb.settings
+    # the reader per chain, without touching the knowledge base's settings
+    assert fake_kb.chain(reader="none") is chain
+    with pytest.raises(ConfigError, match="KB_READER='other'"):
+        fake_kb.chain(reader="other")
+    # settings changed on the knowledge base: the next chain has them
+    fake_kb.settings = fake_kb.settings.with_overrides(reader_margin=1.5)
+    assert fake_kb.chain() is not chain and fake_kb.chain().settings.reader_margin == 1.5
