@@ -19,8 +19,8 @@ from kb.answer.citations import check_citations
 from kb.answer.extractive import RERANK, RERANK_CROSSLINGUAL, compose_extractive, compose_span
 from kb.answer.followups import (
     Message,
-    _rewrite_with_llm,
     resolve_followup,
+    rewrite_with_llm,
 )
 from kb.answer.gate import abstain, evidence, regions_not_covered
 from kb.answer.llm import (
@@ -105,7 +105,7 @@ class AnswerChain:
     def _query(self, state: dict[str, Any]) -> str:
         history = state.get("history") or []
         if history and self.llm is not None:
-            return _rewrite_with_llm(self.llm, state["question"], history)
+            return rewrite_with_llm(self.llm, state["question"], history)
         return resolve_followup(state["question"], history)
 
     def _retrieve(self, state: dict[str, Any], config: RunnableConfig | None = None) -> list[Hit]:

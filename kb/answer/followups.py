@@ -81,7 +81,7 @@ def resolve_followup(question: str, history: Sequence[Message] | None) -> str:
     return f"{question} {names}".strip()
 
 
-def _rewrite_with_llm(llm: Any, question: str, history: Sequence[Message]) -> str:
+def rewrite_with_llm(llm: Any, question: str, history: Sequence[Message]) -> str:
     turns = "\n".join(f"{m.get('role')}: {m.get('content')}" for m in history[-6:])
     prompt = prompt_text("rewrite.txt").format(history=turns, question=question)
     with model_errors():

