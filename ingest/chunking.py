@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from ingest.layout import page_at
-from kb.text.sentences import (
-    split_sentences,
-)
+from kb.text.sentences import split_sentences
 from kb.types import Article, Chunk
 
 

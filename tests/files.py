@@ -7,9 +7,7 @@ from pathlib import Path
 
 from ocr_samples import assemble_pdf, pdf_literal
 
-from ingest.loaders import (
-    load_file,
-)
+from ingest.loaders import load_file
 from kb.types import Article, Failure
 
 

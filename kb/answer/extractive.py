@@ -11,9 +11,7 @@ import re
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
 
-from kb.answer.citations import (
-    normalize_span,
-)
+from kb.answer.citations import normalize_span
 from kb.answer.reader import Span
 from kb.text.analysis import analyze
 from kb.text.glossary import indonesian_words

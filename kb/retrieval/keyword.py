@@ -15,9 +15,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from kb.text.analysis import (
-    analyze,
-)
+from kb.text.analysis import analyze
 
 
 class KeywordIndex:

@@ -34,9 +34,7 @@ from crash_fixtures import (
     timed_run,
     write_corpus,
 )
-from crash_fixtures import (
-    settings as crash_settings,
-)
+from crash_fixtures import settings as crash_settings
 
 import ingest.pipeline
 import kb.store.store
